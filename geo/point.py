@@ -7,9 +7,15 @@ from dataclasses import dataclass
 
 from geo.errors import InvalidPoint
 
-#: A generous bounding box around Vietnam's land territory and near-shore islands, used as the
-#: cheap first test; the authoritative test is the province boundaries when they are loaded.
-VIETNAM_BBOX = (102.14, 8.18, 109.47, 23.39)  # west, south, east, north (lon/lat)
+#: Generous boxes around Vietnam's territory (the mainland with near-shore islands, the Hoàng
+#: Sa and the Trường Sa special zones), used as the cheap first test; the authoritative test is
+#: the province boundaries when they are loaded. Each box is (west, south, east, north).
+VIETNAM_BOXES = (
+    (102.14, 8.18, 109.47, 23.39),
+    (111.0, 15.6, 113.0, 17.3),
+    (111.4, 6.0, 117.9, 12.2),
+)
+VIETNAM_BBOX = VIETNAM_BOXES[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +35,11 @@ class Point:
 
     @property
     def in_vietnam_bbox(self) -> bool:
-        """Whether the point lies in the bounding box around Vietnam."""
-        west, south, east, north = VIETNAM_BBOX
-        return west <= self.lon <= east and south <= self.lat <= north
+        """Whether the point lies in one of the boxes around Vietnam's territory."""
+        return any(
+            west <= self.lon <= east and south <= self.lat <= north
+            for west, south, east, north in VIETNAM_BOXES
+        )
 
     def wkt(self) -> str:
         """The point as WKT, lon first."""

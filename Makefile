@@ -1,0 +1,70 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    serve the registry on the embedded PostGIS, with a demo commune
+#   make test   lint, type-check and run the whole suite against a fresh PostGIS database
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help setup db migrate load demo run test lint typecheck pytest bench clean-db
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+DEMO ?= 1
+export PORT
+# With no DATABASE_URL the CLI and the server use the embedded cluster (scripts/embedded-pg.sh).
+EMBEDDED := $(if $(DATABASE_URL),,1)
+FLASK := $(BIN)/flask --app wsgi
+
+help:
+	@echo "make run   - serve the registry on http://127.0.0.1:$(PORT) (embedded PostGIS, demo data)"
+	@echo "make test  - ruff, mypy --strict and the pytest suite on a fresh PostGIS database"
+	@echo "make bench - benchmarks (BENCH_N rows, default 1,000,000)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/apt-packages.txt
+	bash scripts/setup-system.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+db: setup
+	@if [ -n "$(EMBEDDED)" ]; then bash scripts/embedded-pg.sh start && bash scripts/embedded-pg.sh createdb registry; \
+	else $(BIN)/python -c "import sqlalchemy as s; s.create_engine('$(DATABASE_URL)').connect().close()"; fi
+
+var/secret_key var/demo_password:
+	@mkdir -p var && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@ && chmod 600 $@
+
+migrate: db var/secret_key
+	@SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} $(FLASK) db upgrade
+
+load: migrate
+	@SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} $(FLASK) admin-units load \
+		$(foreach f,$(REGISTRY_BOUNDARIES),--boundaries $(f))
+
+demo: load var/demo_password
+	@if [ "$(DEMO)" != "0" ]; then SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} \
+		DEMO_PASSWORD=$$(cat var/demo_password) $(FLASK) demo seed; fi
+
+run: demo
+	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
+	@SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} exec $(BIN)/gunicorn --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	@if [ -z "$$TEST_DATABASE_URL" ]; then bash scripts/embedded-pg.sh start; fi
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+clean-db:
+	bash scripts/embedded-pg.sh stop || true
+	rm -rf var/pg var/run

@@ -1,0 +1,69 @@
+"""The registry's HTTP API: the Flask application factory."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+
+from api import addresses, cli, config, db, docs, health, households, limits, problems, tokens
+from api.schemas import ProblemSchema
+
+__all__ = ["create_app"]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class RegistryApi(Api):  # type: ignore[misc]  # flask-smorest's Api is untyped
+    """flask-smorest's Api answering errors as RFC 9457 problems."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: Any) -> Response:
+        """Werkzeug/webargs errors as problem+json."""
+        return problems.handle_http_exception(error)
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with ``overrides`` (tests) applied on top."""
+    app = Flask(__name__)
+    app.config.update(config.load(overrides))
+    app.config.update(docs.api_settings())
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider
+    db.init_app(app)
+    limits.init_app(app)
+    api = RegistryApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /v1/auth/token"}
+    )
+    for blueprint in (households.blp, addresses.blp, tokens.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health.blp)
+    app.register_blueprint(docs.blp)
+    problems.init_app(app)
+    cli.init_app(app)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    return app
+
+
+def _before_request() -> Response | None:
+    """Tag the request with an id; refuse bodies that are not JSON (415)."""
+    supplied = request.headers.get("X-Request-Id", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    if request.method in _BODY_METHODS and request.content_length and not request.is_json:
+        return problems.problem(
+            415, f"send the body as application/json, not {request.mimetype or 'nothing'}"
+        )
+    return None
+
+
+def _after_request(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response

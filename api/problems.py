@@ -1,0 +1,175 @@
+"""RFC 9457 problem details: the one place where errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, json, request
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from api.schemas import AddressOut
+from geo.errors import GeoError, InvalidCode
+from registry import errors as domain
+from registry.addresses import AddressView
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://diachiso.example.vn/problems/"
+
+STATUS_BY_ERROR: dict[type[domain.RegistryError], int] = {
+    domain.NotFound: 404,
+    domain.AuthenticationFailed: 401,
+    domain.Forbidden: 403,
+    domain.Conflict: 409,
+    domain.InvalidInput: 422,
+}
+
+_SLUG_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    429: "rate-limited",
+    503: "unavailable",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    kind: str | None = None,
+    errors: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + (kind or _SLUG_BY_STATUS.get(status, "error")),
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.path if request else None,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    response.headers.extend(headers or {})
+    return response
+
+
+def _status_of(error: domain.RegistryError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def _flatten(messages: Any) -> dict[str, Any]:
+    """webargs nests errors by location (``{"json": {...}}``); callers want the fields."""
+    if isinstance(messages, Mapping) and len(messages) == 1:
+        ((location, inner),) = messages.items()
+        if location in {"json", "query", "headers", "path", "view_args"}:
+            return dict(inner) if isinstance(inner, Mapping) else {"_schema": inner}
+    return dict(messages) if isinstance(messages, Mapping) else {"_schema": messages}
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Werkzeug and webargs errors (400, 404, 405, 413, 422, 429, ...) as problems."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("errors") or data.get("messages")
+    if status == 400 and messages and "json" in messages:
+        return problem(400, "the request body is not valid JSON")
+    if status == 422 and messages:
+        return problem(
+            422,
+            "the request has invalid fields; see errors",
+            errors=_flatten(messages),
+        )
+    detail = data.get("message") or error.description or HTTPStatus(status).phrase
+    headers = dict(error.get_response().headers) if status in {405, 429} else {}
+    headers.pop("Content-Type", None)
+    headers.pop("Content-Length", None)
+    return problem(status, str(detail), headers=headers)
+
+
+def handle_registry_error(error: domain.RegistryError) -> Response:
+    """Domain errors with their safe message and structured extras."""
+    status = _status_of(error)
+    errors = error.errors if isinstance(error, domain.InvalidInput) else None
+    extra = {key: value for key, value in error.extra.items() if value is not None}
+    return problem(
+        status,
+        error.detail,
+        title=error.title,
+        kind=error.kind,
+        errors=errors,
+        **{key: _public(value) for key, value in extra.items()},
+    )
+
+
+def _public(value: Any) -> Any:
+    """Extras may carry an address view (a duplicate's candidate): show its public form."""
+    if isinstance(value, AddressView):
+        return AddressOut().dump(value)
+    return value
+
+
+def handle_geo_error(error: GeoError) -> Response:
+    """An invalid code, point or CRS that reached the domain as a value error."""
+    if isinstance(error, InvalidCode):
+        return problem(
+            422, str(error), title="Invalid address code", kind=f"invalid-code-{error.reason}"
+        )
+    return problem(422, str(error), title="Invalid location", kind="invalid-location")
+
+
+def handle_database_unavailable(error: OperationalError) -> Response:
+    """The database is down or unreachable: 503, never the driver's message."""
+    log.error("database unavailable: %s", error)
+    return problem(
+        503,
+        "the registry database is unavailable; try again shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
+def handle_database_error(error: SQLAlchemyError) -> Response:
+    """Any other database error: logged in full, answered without SQL."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return handle_database_unavailable(error)  # type: ignore[arg-type]  # same shape
+    log.exception("database error")
+    return problem(500, "the request could not be completed", title="Internal error")
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Last resort: log the trace, answer without it."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error")
+    return problem(500, "the request could not be completed", title="Internal error")
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers (after flask-smorest, so these win)."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(domain.RegistryError, handle_registry_error)
+    app.register_error_handler(GeoError, handle_geo_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(SQLAlchemyError, handle_database_error)
+    app.register_error_handler(Exception, handle_unexpected)

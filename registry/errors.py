@@ -1,0 +1,90 @@
+"""Domain errors of the registry. ``api.errors`` maps them to HTTP in one place.
+
+Each error carries a message that is safe to show to the caller (``detail``) and, where it
+helps the caller, structured ``extra`` data; nothing here ever holds SQL or internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class RegistryError(Exception):
+    """Base class of every error the registry reports to its callers."""
+
+    #: Short slug, also the last part of the problem type URI.
+    kind = "registry-error"
+    title = "Registry error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra: dict[str, Any] = extra
+
+
+class NotFound(RegistryError):
+    """The record does not exist (or the caller may not know that it does)."""
+
+    kind = "not-found"
+    title = "Not found"
+
+
+class AuthenticationFailed(RegistryError):
+    """Missing, wrong, expired or revoked credentials."""
+
+    kind = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(RegistryError):
+    """The caller is known but may not do this (e.g. a commune outside their assignment)."""
+
+    kind = "forbidden"
+    title = "Forbidden"
+
+
+class Conflict(RegistryError):
+    """The request conflicts with the registry's current state."""
+
+    kind = "conflict"
+    title = "Conflict"
+
+
+class DuplicateAddress(Conflict):
+    """An active address with the same house number lies within a few metres."""
+
+    kind = "possible-duplicate"
+    title = "Possible duplicate household"
+
+
+class CellFull(Conflict):
+    """All 20 sequence symbols of the Plus Code cell are issued."""
+
+    kind = "cell-full"
+    title = "Cell full: register units of a building"
+
+
+class InvalidInput(RegistryError):
+    """Input that is well-formed but not acceptable, with per-field messages."""
+
+    kind = "validation-error"
+    title = "Invalid input"
+
+    def __init__(self, detail: str, errors: Mapping[str, Sequence[str]], **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.errors = {field: list(messages) for field, messages in errors.items()}
+
+
+class OutsideArea(InvalidInput):
+    """A point outside Vietnam or outside the stated commune."""
+
+    kind = "outside-area"
+    title = "Location outside the stated area"
+
+
+class LowAccuracy(InvalidInput):
+    """A GPS fix less accurate than the configured limit, not confirmed by the caller."""
+
+    kind = "low-accuracy"
+    title = "GPS accuracy too low"

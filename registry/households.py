@@ -1,0 +1,319 @@
+"""Registering households: checks on the location, duplicate detection and code minting."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from geo.code import SEQUENCE_SYMBOLS, AddressCode
+from geo.point import Point
+from registry import audit
+from registry.actors import Actor
+from registry.addresses import AddressView, get_address, public_view_query, view_from_row
+from registry.errors import (
+    CellFull,
+    Conflict,
+    DuplicateAddress,
+    InvalidInput,
+    LowAccuracy,
+    NotFound,
+)
+from registry.models import Address, AdminUnit, Household
+from registry.places import locate
+
+LOCATION_SOURCES = ("gps", "map", "survey")
+
+_MINT_SEQUENCE = text(
+    """
+    INSERT INTO cell_sequences (cell, issued) VALUES (:cell, 1)
+    ON CONFLICT (cell) DO UPDATE SET issued = cell_sequences.issued + 1
+        WHERE cell_sequences.issued < :limit
+    RETURNING issued
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where the dwelling's entrance is, how accurate the fix is and how it was taken."""
+
+    point: Point
+    accuracy_m: float | None = None
+    source: str = "gps"
+
+
+@dataclass(frozen=True, slots=True)
+class StructuredAddress:
+    """A Vietnamese address in parts; administrative names come from ``commune_code``."""
+
+    commune_code: str
+    house_number: str | None = None
+    alley: tuple[str, ...] = ()
+    street: str | None = None
+    hamlet: str | None = None
+    unit: str | None = None
+    building_code: AddressCode | None = None
+    postcode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The head of household. Personal data."""
+
+    full_name: str
+    citizen_id: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """Everything needed to register a household."""
+
+    location: Location
+    address: StructuredAddress
+    head: Head
+    members: int
+    id: uuid.UUID | None = None
+    confirm_distinct: bool = False
+    confirm_low_accuracy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Configurable limits applied to a registration."""
+
+    accuracy_limit_m: float = 30.0
+    duplicate_radius_m: float = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdView:
+    """A household with its address. Holds personal data: officials in scope only."""
+
+    id: uuid.UUID
+    status: str
+    version: int
+    members: int
+    head: Head
+    address: AddressView
+    created_at: datetime
+    updated_at: datetime
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def register_household(
+    session: Session, actor: Actor, registration: Registration, rules: Rules
+) -> HouseholdView:
+    """Register a household at a new address, minting its code atomically.
+
+    :raises Forbidden: when the actor is not assigned to the commune.
+    :raises InvalidInput: unknown commune, point outside Vietnam or the commune (``OutsideArea``),
+        accuracy worse than the limit (``LowAccuracy``).
+    :raises DuplicateAddress: an active address with the same house number lies within the
+        duplicate radius, unless ``confirm_distinct``.
+    :raises CellFull: the location's cell has issued all 20 sequence symbols.
+    :raises Conflict: the household id or the building unit is already registered.
+    """
+    address = registration.address
+    actor.require_access(address.commune_code)
+    commune = _commune(session, address.commune_code)
+    _check_accuracy(registration, rules)
+    locate(session, registration.location.point, commune)
+    if not registration.confirm_distinct:
+        _check_duplicate(session, registration, rules)
+    household_id = registration.id or uuid.uuid4()
+    if session.get(Household, household_id) is not None:
+        raise Conflict(f"household {household_id} is already registered")
+    code = _code_for(session, registration)
+    row = Address(
+        code=code.symbols,
+        unit=code.unit or "",
+        point=WKTElement(registration.location.point.wkt(), srid=4326),
+        accuracy_m=registration.location.accuracy_m,
+        location_source=registration.location.source,
+        house_number=address.house_number,
+        alley=list(address.alley),
+        street=address.street,
+        hamlet=address.hamlet,
+        commune_code=commune.code,
+        province_code=commune.parent_code,
+        postcode=address.postcode,
+    )
+    session.add(row)
+    session.flush()
+    head = registration.head
+    session.add(
+        Household(
+            id=household_id,
+            address_id=row.id,
+            commune_code=commune.code,
+            head_name=head.full_name,
+            citizen_id=head.citizen_id,
+            phone=head.phone,
+            members=registration.members,
+            created_by=actor.user_id,
+            updated_by=actor.user_id,
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="household.register",
+        entity_type="household",
+        entity_id=str(household_id),
+        commune_code=commune.code,
+        after=_audit_snapshot(code, registration),
+    )
+    return get_household(session, actor, household_id)
+
+
+def get_household(session: Session, actor: Actor, household_id: uuid.UUID) -> HouseholdView:
+    """A household with its address, for an official in scope or an admin.
+
+    :raises NotFound: no such household.
+    :raises Forbidden: the household's commune is outside the actor's assignment.
+    """
+    household = session.get(Household, household_id)
+    if household is None:
+        raise NotFound(f"no household has the id {household_id}")
+    actor.require_access(household.commune_code)
+    address_row = session.execute(
+        public_view_query().where(Address.id == household.address_id)
+    ).one()
+    return HouseholdView(
+        id=household.id,
+        status=household.status,
+        version=household.version,
+        members=household.members,
+        head=Head(household.head_name, household.citizen_id, household.phone),
+        address=view_from_row(address_row),
+        created_at=household.created_at,
+        updated_at=household.updated_at,
+    )
+
+
+def _commune(session: Session, code: str) -> AdminUnit:
+    commune = session.get(AdminUnit, code)
+    if commune is None or commune.level != "commune":
+        raise InvalidInput(
+            f"unknown commune code {code}",
+            {"address.commune_code": [f"{code} is not a commune code"]},
+        )
+    return commune
+
+
+def _check_accuracy(registration: Registration, rules: Rules) -> None:
+    accuracy = registration.location.accuracy_m
+    too_coarse = accuracy is not None and accuracy > rules.accuracy_limit_m
+    if too_coarse and not registration.confirm_low_accuracy:
+        raise LowAccuracy(
+            f"GPS accuracy {accuracy:g} m is worse than the limit of "
+            f"{rules.accuracy_limit_m:g} m; take a new fix or set confirm_low_accuracy",
+            {"location.accuracy_m": [f"must be at most {rules.accuracy_limit_m:g} m"]},
+        )
+
+
+def _check_duplicate(session: Session, registration: Registration, rules: Rules) -> None:
+    point = registration.location.point
+    here = func.ST_SetSRID(func.ST_MakePoint(point.lon, point.lat), 4326)
+    house = registration.address.house_number
+    # The bounding-box test uses the GiST index; the geography test is exact in metres.
+    degrees = rules.duplicate_radius_m / 50_000
+    candidate = session.execute(
+        public_view_query()
+        .where(
+            Address.status == "active",
+            Address.point.intersects(func.ST_Expand(here, degrees)),
+            func.ST_DWithin(
+                func.Geography(Address.point), func.Geography(here), rules.duplicate_radius_m
+            ),
+            func.lower(func.btrim(Address.house_number)).is_not_distinct_from(
+                house.strip().lower() if house else None
+            ),
+        )
+        .order_by(func.ST_Distance(Address.point, here))
+        .limit(1)
+    ).one_or_none()
+    if candidate is not None:
+        view = view_from_row(candidate)
+        raise DuplicateAddress(
+            f"an address with the same house number is registered within "
+            f"{rules.duplicate_radius_m:g} m ({view.code.display}); if this is a different "
+            "household, register again with confirm_distinct",
+            candidate=view,
+        )
+
+
+def _code_for(session: Session, registration: Registration) -> AddressCode:
+    """The new address's code: a unit of an existing building, or a freshly minted code."""
+    address = registration.address
+    if address.building_code is not None:
+        if address.unit is None:
+            raise InvalidInput(
+                "a building code needs a unit label",
+                {"address.unit": ["required with address.building_code"]},
+            )
+        building = get_address(session, address.building_code.with_unit(None))
+        if building.status != "active":
+            raise InvalidInput(
+                f"building {building.code.display} is retired",
+                {"address.building_code": ["is retired"]},
+            )
+        code = building.code.with_unit(address.unit)
+        taken = session.scalar(
+            select(Address.id).where(Address.code == code.symbols, Address.unit == code.unit)
+        )
+        if taken is not None:
+            raise Conflict(f"unit {code.display} is already registered")
+        return code
+    return _mint(session, registration.location.point, address.unit)
+
+
+def _mint(session: Session, point: Point, unit: str | None) -> AddressCode:
+    """Issue the next sequence symbol of the point's cell, in the caller's transaction.
+
+    The upsert takes a row lock on the cell's counter, so concurrent registrations in one
+    cell are serialised and never get the same symbol; the counter never goes back, so a
+    symbol is never issued twice.
+    """
+    cell_code = AddressCode.encode(point, SEQUENCE_SYMBOLS[0])
+    issued = session.execute(
+        _MINT_SEQUENCE, {"cell": cell_code.cell, "limit": len(SEQUENCE_SYMBOLS)}
+    ).scalar_one_or_none()
+    if issued is None:
+        raise CellFull(
+            f"all {len(SEQUENCE_SYMBOLS)} codes of cell {cell_code.plus_code} are issued: "
+            "register further dwellings here as units of one building code "
+            "(address.building_code and address.unit)",
+            cell=cell_code.plus_code,
+        )
+    return AddressCode.encode(point, SEQUENCE_SYMBOLS[issued - 1], unit)
+
+
+def _audit_snapshot(code: AddressCode, registration: Registration) -> dict[str, Any]:
+    address = registration.address
+    location = registration.location
+    return {
+        "code": code.canonical,
+        "lat": location.point.lat,
+        "lon": location.point.lon,
+        "accuracy_m": location.accuracy_m,
+        "location_source": location.source,
+        "house_number": address.house_number,
+        "alley": list(address.alley),
+        "street": address.street,
+        "hamlet": address.hamlet,
+        "commune_code": address.commune_code,
+        "members": registration.members,
+        "head_name": registration.head.full_name,
+        "citizen_id": registration.head.citizen_id,
+        "phone": registration.head.phone,
+    }

@@ -1,0 +1,203 @@
+"""Typed SQLAlchemy models of the registry's tables.
+
+The models describe the schema for queries; the schema itself is created by the Alembic
+migrations (which also add what models cannot say: the audit trigger, extensions, indexes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every registry table."""
+
+
+class AdminUnit(Base):
+    """A province (2-digit code) or commune/ward/special zone (5-digit code)."""
+
+    __tablename__ = "admin_units"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))  # province | commune
+    name: Mapped[str] = mapped_column(Text)  # full Vietnamese name: "Phường Bắc Giang"
+    short_name: Mapped[str] = mapped_column(Text)  # "Bắc Giang"
+    name_en: Mapped[str] = mapped_column(Text)
+    unit_type: Mapped[str] = mapped_column(Text)  # "Phường", "Xã", "Tỉnh", ...
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("admin_units.code"))
+    search_key: Mapped[str] = mapped_column(Text)  # folded short name for diacritic-free search
+    area_km2: Mapped[float | None] = mapped_column(Float)
+    ref_point: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False)
+    )
+    boundary: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+    )
+    boundary_source: Mapped[str | None] = mapped_column(Text)
+    boundary_version: Mapped[str | None] = mapped_column(Text)
+    catalogue_source: Mapped[str] = mapped_column(Text)
+
+
+class Address(Base):
+    """A dwelling unit with its digital address code."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'retired')", name="address_status"),
+        CheckConstraint("location_source IN ('gps', 'map', 'survey')", name="location_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12))
+    unit: Mapped[str] = mapped_column(Text, server_default="")  # "" when the code has no unit
+    point: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    location_source: Mapped[str] = mapped_column(Text)
+    house_number: Mapped[str | None] = mapped_column(Text)
+    alley: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    street: Mapped[str | None] = mapped_column(Text)
+    hamlet: Mapped[str | None] = mapped_column(Text)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"))
+    province_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"))
+    postcode: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="active")
+    successor_code: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Household(Base):
+    """A household living at an address. Holds personal data: officials in scope only."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'moved', 'dissolved')", name="household_status"),
+        CheckConstraint("members >= 1", name="household_members"),
+        CheckConstraint("citizen_id ~ '^[0-9]{12}$'", name="household_citizen_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
+    commune_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"))
+    head_name: Mapped[str] = mapped_column(Text)
+    citizen_id: Mapped[str | None] = mapped_column(String(12))
+    phone: Mapped[str | None] = mapped_column(Text)
+    members: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(Text, server_default="active")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CellSequence(Base):
+    """How many sequence symbols of a Plus Code cell have been issued (never decreases)."""
+
+    __tablename__ = "cell_sequences"
+    __table_args__ = (CheckConstraint("issued BETWEEN 0 AND 20", name="cell_issued_range"),)
+
+    cell: Mapped[str] = mapped_column(String(10), primary_key=True)
+    issued: Mapped[int] = mapped_column(SmallInteger)
+
+
+class User(Base):
+    """An official or administrator."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('official', 'admin')", name="user_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class UserCommune(Base):
+    """A commune an official is assigned to."""
+
+    __tablename__ = "user_communes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), primary_key=True)
+
+
+class AuthToken(Base):
+    """A bearer token of a user; only its SHA-256 is stored."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiClient(Base):
+    """A business client of the validation API; only the key's SHA-256 is stored."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    key_prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    rate_limit: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyRecord(Base):
+    """The first response to a create carrying an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_records"
+
+    actor: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuditEvent(Base):
+    """One change to a record. Append-only: the database refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    entity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str] = mapped_column(Text)
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    device_id: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(Text)
