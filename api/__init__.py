@@ -10,7 +10,19 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from api import addresses, cli, config, db, docs, health, households, limits, problems, tokens
+from api import (
+    addresses,
+    admin_units,
+    cli,
+    config,
+    db,
+    docs,
+    health,
+    households,
+    limits,
+    problems,
+    tokens,
+)
 from api.schemas import ProblemSchema
 
 __all__ = ["create_app"]
@@ -41,7 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /v1/auth/token"}
     )
-    for blueprint in (households.blp, addresses.blp, tokens.blp):
+    for blueprint in (households.blp, addresses.blp, admin_units.blp, tokens.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)

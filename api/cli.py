@@ -59,10 +59,21 @@ def units_load(boundary_files: tuple[Path, ...], source: str | None, version: st
     db = session()
     try:
         stats = load_catalogue(db)
-        click.echo(f"catalogue: {stats}")
+        click.echo(
+            f"catalogue: {stats.provinces} provinces, {stats.communes:,} communes"
+            f" from {stats.source} ({stats.seconds:.2f} s)"
+        )
         for path in boundary_files:
             loaded = load_boundaries(db, path, source=source, version=version)
-            click.echo(f"boundaries {path.name}: {loaded}")
+            unknown = (
+                f", unknown codes: {', '.join(loaded.unknown_codes)}"
+                if loaded.unknown_codes
+                else ""
+            )
+            click.echo(
+                f"boundaries {path.name}: {loaded.provinces} provinces, {loaded.communes} communes"
+                f" (version {loaded.version}){unknown}"
+            )
     except RegistryError as error:
         _fail(error)
     _commit(db)

@@ -83,7 +83,8 @@ def seed(session: Session, commune_code: str, password: str | None = None) -> De
     count = session.scalar(
         select(func.count()).select_from(Address).where(Address.commune_code == commune_code)
     )
-    return DemoResult(commune_code, DEMO_USERNAME, created_password, example, count or 0)
+    known_password = created_password or password
+    return DemoResult(commune_code, DEMO_USERNAME, known_password, example, count or 0)
 
 
 def _register_households(session: Session, actor: Actor, commune: AdminUnit) -> None:

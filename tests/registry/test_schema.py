@@ -12,7 +12,9 @@ from tests.conftest import recreate_database
 
 
 def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
-    url = make_url(database_url).set(database="registry_migrations_test")
+    test_url = make_url(database_url)
+    name = (test_url.database or "registry_test").removesuffix("_test") + "_migrations_test"
+    url = test_url.set(database=name)
     url_text = url.render_as_string(hide_password=False)
     recreate_database(url_text)
     migrate.upgrade(url_text)
