@@ -11,10 +11,12 @@ from flask import Flask, Response, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from api.schemas import AddressOut
+from api.preconditions import etag
+from api.schemas import AddressOut, HouseholdOut
 from geo.errors import GeoError, InvalidCode
 from registry import errors as domain
 from registry.addresses import AddressView
+from registry.households import HouseholdView
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,9 @@ STATUS_BY_ERROR: dict[type[domain.RegistryError], int] = {
     domain.AuthenticationFailed: 401,
     domain.Forbidden: 403,
     domain.Conflict: 409,
+    domain.PreconditionFailed: 412,
     domain.InvalidInput: 422,
+    domain.PreconditionRequired: 428,
 }
 
 _SLUG_BY_STATUS = {
@@ -57,6 +61,22 @@ def problem(
     **extra: Any,
 ) -> Response:
     """A problem+json response."""
+    body = problem_body(status, detail, title=title, kind=kind, errors=errors, **extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    response.headers.extend(headers or {})
+    return response
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    kind: str | None = None,
+    errors: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The JSON document of a problem (also reported per operation of a sync batch)."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + (kind or _SLUG_BY_STATUS.get(status, "error")),
         "title": title or HTTPStatus(status).phrase,
@@ -67,9 +87,7 @@ def problem(
     if errors:
         body["errors"] = errors
     body.update(extra)
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
-    response.headers.extend(headers or {})
-    return response
+    return body
 
 
 def _status_of(error: domain.RegistryError) -> int:
@@ -110,10 +128,18 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_registry_error(error: domain.RegistryError) -> Response:
     """Domain errors with their safe message and structured extras."""
+    status, body, headers = registry_problem(error)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    response.headers.extend(headers)
+    return response
+
+
+def registry_problem(error: domain.RegistryError) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, problem document and headers of a domain error (a stale version: the ETag)."""
     status = _status_of(error)
     errors = error.errors if isinstance(error, domain.InvalidInput) else None
     extra = {key: value for key, value in error.extra.items() if value is not None}
-    return problem(
+    body = problem_body(
         status,
         error.detail,
         title=error.title,
@@ -121,22 +147,33 @@ def handle_registry_error(error: domain.RegistryError) -> Response:
         errors=errors,
         **{key: _public(value) for key, value in extra.items()},
     )
+    version = error.extra.get("current_version")
+    return status, body, {"ETag": etag(version)} if isinstance(version, int) else {}
 
 
 def _public(value: Any) -> Any:
-    """Extras may carry an address view (a duplicate's candidate): show its public form."""
+    """Extras may carry a record (a duplicate's candidate, a stale change's current record)."""
     if isinstance(value, AddressView):
         return AddressOut().dump(value)
+    if isinstance(value, HouseholdView):
+        # Raised only after the caller's scope was checked: personal data may be shown.
+        return HouseholdOut().dump(value)
     return value
 
 
 def handle_geo_error(error: GeoError) -> Response:
     """An invalid code, point or CRS that reached the domain as a value error."""
+    status, body = geo_problem(error)
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+
+
+def geo_problem(error: GeoError) -> tuple[int, dict[str, Any]]:
+    """Status and problem document of an invalid code, point or CRS."""
     if isinstance(error, InvalidCode):
-        return problem(
+        return 422, problem_body(
             422, str(error), title="Invalid address code", kind=f"invalid-code-{error.reason}"
         )
-    return problem(422, str(error), title="Invalid location", kind="invalid-location")
+    return 422, problem_body(422, str(error), title="Invalid location", kind="invalid-location")
 
 
 def handle_database_unavailable(error: OperationalError) -> Response:

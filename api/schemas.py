@@ -24,6 +24,8 @@ from registry.households import (
 
 NAME = Length(min=1, max=120)
 UNIT_LABEL = Regexp(r"^[A-Za-z0-9]+([-.][A-Za-z0-9]+)?$", error="letters and digits, max 10")
+CITIZEN_ID = Regexp(r"^\d{12}$", error="12 digits")
+PHONE = Regexp(r"^\+?[0-9][0-9 .-]{7,18}$", error="a phone number")
 
 
 class ProblemSchema(Schema):
@@ -122,10 +124,8 @@ class HeadIn(Schema):
     """The head of household (personal data)."""
 
     full_name = fields.String(required=True, validate=NAME)
-    citizen_id = fields.String(validate=Regexp(r"^\d{12}$", error="12 digits"), allow_none=True)
-    phone = fields.String(
-        validate=Regexp(r"^\+?[0-9][0-9 .-]{7,18}$", error="a phone number"), allow_none=True
-    )
+    citizen_id = fields.String(validate=CITIZEN_ID, allow_none=True)
+    phone = fields.String(validate=PHONE, allow_none=True)
 
     @post_load
     def _head(self, data: dict[str, Any], **_: Any) -> Head:
@@ -222,6 +222,10 @@ class AddressOut(Schema):
     links = fields.Nested(AddressLinks)
     version = fields.Integer()
     updated_at = fields.DateTime()
+    flag = fields.String(
+        allow_none=True,
+        metadata={"description": "Awaiting review, e.g. `point-far-from-cell` after a correction"},
+    )
 
     @pre_dump
     def _from_view(self, view: AddressView, **_: Any) -> dict[str, Any]:
@@ -261,6 +265,7 @@ def present_address(view: AddressView) -> dict[str, Any]:
         "links": address_links(code),
         "version": view.version,
         "updated_at": view.updated_at,
+        "flag": view.flag,
     }
 
 
@@ -292,6 +297,12 @@ class HouseholdOut(Schema):
     display_code = fields.String()
     status = fields.String(metadata={"enum": ["active", "moved", "dissolved"]})
     version = fields.Integer()
+    moved_to = fields.UUID(
+        allow_none=True, metadata={"description": "Moved to another commune: the new record"}
+    )
+    moved_from = fields.UUID(
+        allow_none=True, metadata={"description": "Moved from another commune: the old record"}
+    )
     members = fields.Integer()
     head = fields.Nested(HeadOut)
     address = fields.Nested(AddressOut)
@@ -306,6 +317,8 @@ class HouseholdOut(Schema):
             "display_code": view.address.code.display,
             "status": view.status,
             "version": view.version,
+            "moved_to": view.moved_to,
+            "moved_from": view.moved_from,
             "members": view.members,
             "head": view.head,
             "address": view.address,

@@ -40,6 +40,8 @@ class AddressView:
     version: int
     created_at: datetime
     updated_at: datetime
+    #: Why the address awaits review (e.g. a corrected point far from its code's cell).
+    flag: str | None = None
 
     @property
     def formatted(self) -> str:
@@ -92,6 +94,7 @@ def public_view_query() -> Select[tuple[object, ...]]:
             Address.version,
             Address.created_at,
             Address.updated_at,
+            Address.flag,
         )
         .join(Commune, Commune.code == Address.commune_code)
         .join(Province, Province.code == Address.province_code)
@@ -123,6 +126,7 @@ def view_from_row(row: Row[tuple[object, ...]]) -> AddressView:
         version=m["version"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        flag=m["flag"],
     )
 
 

@@ -21,8 +21,14 @@ def record(
     commune_code: str | None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
+    version: int | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add one audit event for a change made by ``actor`` (flushed with the change)."""
+    """Add one audit event for a change made by ``actor`` (flushed with the change).
+
+    ``version`` is the record's version after the change; ``context`` says how the change came
+    about (base version, merge or force, sync batch position).
+    """
     session.add(
         AuditEvent(
             actor_id=actor.user_id,
@@ -35,5 +41,15 @@ def record(
             after=dict(after) if after is not None else None,
             device_id=actor.device_id,
             request_id=actor.request_id,
+            version=version,
+            context=dict(context) if context else None,
         )
     )
+
+
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields whose values differ, as (before, after) of those fields only."""
+    changed = [name for name in after if before.get(name) != after[name]]
+    return {name: before.get(name) for name in changed}, {name: after[name] for name in changed}

@@ -88,3 +88,48 @@ class LowAccuracy(InvalidInput):
 
     kind = "low-accuracy"
     title = "GPS accuracy too low"
+
+
+class PreconditionFailed(Conflict):
+    """The record changed since the version the caller based the change on.
+
+    ``current`` (extra) is the record as it is now, so the caller can merge and retry.
+    """
+
+    kind = "precondition-failed"
+    title = "The record has changed"
+
+
+class PreconditionRequired(RegistryError):
+    """A change that must say which version it is based on (If-Match, base_version) did not."""
+
+    kind = "precondition-required"
+    title = "Version required"
+
+
+class InactiveRecord(Conflict):
+    """The household is dissolved or moved away, or the address is retired."""
+
+    kind = "inactive-record"
+    title = "The record is no longer active"
+
+
+class AddressOccupied(Conflict):
+    """An active household already lives at the address (one household per dwelling)."""
+
+    kind = "address-occupied"
+    title = "Address occupied"
+
+
+class IdempotencyInProgress(Conflict):
+    """A request with the same Idempotency-Key is still being processed."""
+
+    kind = "idempotency-in-progress"
+    title = "Request in progress"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """An Idempotency-Key (or client-made id) was sent again with a different request."""
+
+    kind = "idempotency-key-reused"
+    title = "Idempotency key reused"

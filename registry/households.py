@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import func, select, text
+from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.orm import Session
 
 from geo.code import SEQUENCE_SYMBOLS, AddressCode
@@ -73,6 +73,16 @@ class Head:
 
 
 @dataclass(frozen=True, slots=True)
+class NewDwelling:
+    """A dwelling to address at a new point (a registration, or a move to a new point)."""
+
+    location: Location
+    address: StructuredAddress
+    confirm_distinct: bool = False
+    confirm_low_accuracy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Registration:
     """Everything needed to register a household."""
 
@@ -83,6 +93,12 @@ class Registration:
     id: uuid.UUID | None = None
     confirm_distinct: bool = False
     confirm_low_accuracy: bool = False
+
+    def dwelling(self) -> NewDwelling:
+        """Where the household lives, as a new dwelling to address."""
+        return NewDwelling(
+            self.location, self.address, self.confirm_distinct, self.confirm_low_accuracy
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +122,8 @@ class HouseholdView:
     created_at: datetime
     updated_at: datetime
     extra: Mapping[str, Any] = field(default_factory=dict)
+    moved_to: uuid.UUID | None = None
+    moved_from: uuid.UUID | None = None
 
 
 def register_household(
@@ -121,39 +139,18 @@ def register_household(
     :raises CellFull: the location's cell has issued all 20 sequence symbols.
     :raises Conflict: the household id or the building unit is already registered.
     """
-    address = registration.address
-    actor.require_access(address.commune_code)
-    commune = _commune(session, address.commune_code)
-    _check_accuracy(registration, rules)
-    locate(session, registration.location.point, commune)
-    if not registration.confirm_distinct:
-        _check_duplicate(session, registration, rules)
+    actor.require_access(registration.address.commune_code)
     household_id = registration.id or uuid.uuid4()
     if session.get(Household, household_id) is not None:
         raise Conflict(f"household {household_id} is already registered")
-    code = _code_for(session, registration)
-    row = Address(
-        code=code.symbols,
-        unit=code.unit or "",
-        point=WKTElement(registration.location.point.wkt(), srid=4326),
-        accuracy_m=registration.location.accuracy_m,
-        location_source=registration.location.source,
-        house_number=address.house_number,
-        alley=list(address.alley),
-        street=address.street,
-        hamlet=address.hamlet,
-        commune_code=commune.code,
-        province_code=commune.parent_code,
-        postcode=address.postcode,
-    )
-    session.add(row)
-    session.flush()
+    row, code = add_address(session, actor, registration.dwelling(), rules)
+    commune = row.commune_code
     head = registration.head
     session.add(
         Household(
             id=household_id,
             address_id=row.id,
-            commune_code=commune.code,
+            commune_code=commune,
             head_name=head.full_name,
             citizen_id=head.citizen_id,
             phone=head.phone,
@@ -169,10 +166,76 @@ def register_household(
         action="household.register",
         entity_type="household",
         entity_id=str(household_id),
-        commune_code=commune.code,
+        commune_code=commune,
         after=_audit_snapshot(code, registration),
+        version=1,
     )
     return get_household(session, actor, household_id)
+
+
+def add_address(
+    session: Session, actor: Actor, dwelling: NewDwelling, rules: Rules
+) -> tuple[Address, AddressCode]:
+    """Check a new dwelling's location and add its address with a freshly minted code.
+
+    :raises Forbidden: when the actor is not assigned to the commune.
+    :raises InvalidInput: unknown commune, point outside the area, accuracy too low.
+    :raises DuplicateAddress: an active address with the same house number lies within the
+        duplicate radius, unless ``confirm_distinct``.
+    :raises CellFull: the location's cell has issued all 20 sequence symbols.
+    :raises Conflict: the building unit is already registered.
+    """
+    address = dwelling.address
+    actor.require_access(address.commune_code)
+    commune = _commune(session, address.commune_code)
+    _check_accuracy(dwelling, rules)
+    locate(session, dwelling.location.point, commune)
+    if not dwelling.confirm_distinct:
+        _check_duplicate(session, actor, dwelling, rules)
+    code = _code_for(session, dwelling)
+    row = Address(
+        code=code.symbols,
+        unit=code.unit or "",
+        point=WKTElement(dwelling.location.point.wkt(), srid=4326),
+        accuracy_m=dwelling.location.accuracy_m,
+        location_source=dwelling.location.source,
+        house_number=address.house_number,
+        alley=list(address.alley),
+        street=address.street,
+        hamlet=address.hamlet,
+        commune_code=commune.code,
+        province_code=commune.parent_code,
+        postcode=address.postcode,
+    )
+    session.add(row)
+    session.flush()
+    return row, code
+
+
+def household_query() -> Select[tuple[object, ...]]:
+    """Households joined with the public view of their address (rows for :func:`view_of`)."""
+    return (
+        public_view_query()
+        .add_columns(Household)
+        .join(Household, Household.address_id == Address.id)
+    )
+
+
+def view_of(row: Row[tuple[object, ...]]) -> HouseholdView:
+    """Build a :class:`HouseholdView` from a row of :func:`household_query`."""
+    household: Household = row.Household
+    return HouseholdView(
+        id=household.id,
+        status=household.status,
+        version=household.version,
+        members=household.members,
+        head=Head(household.head_name, household.citizen_id, household.phone),
+        address=view_from_row(row),
+        created_at=household.created_at,
+        updated_at=household.updated_at,
+        moved_to=household.moved_to,
+        moved_from=household.moved_from,
+    )
 
 
 def get_household(session: Session, actor: Actor, household_id: uuid.UUID) -> HouseholdView:
@@ -181,23 +244,11 @@ def get_household(session: Session, actor: Actor, household_id: uuid.UUID) -> Ho
     :raises NotFound: no such household.
     :raises Forbidden: the household's commune is outside the actor's assignment.
     """
-    household = session.get(Household, household_id)
-    if household is None:
+    row = session.execute(household_query().where(Household.id == household_id)).one_or_none()
+    if row is None:
         raise NotFound(f"no household has the id {household_id}")
-    actor.require_access(household.commune_code)
-    address_row = session.execute(
-        public_view_query().where(Address.id == household.address_id)
-    ).one()
-    return HouseholdView(
-        id=household.id,
-        status=household.status,
-        version=household.version,
-        members=household.members,
-        head=Head(household.head_name, household.citizen_id, household.phone),
-        address=view_from_row(address_row),
-        created_at=household.created_at,
-        updated_at=household.updated_at,
-    )
+    actor.require_access(row.Household.commune_code)
+    return view_of(row)
 
 
 def _commune(session: Session, code: str) -> AdminUnit:
@@ -210,10 +261,10 @@ def _commune(session: Session, code: str) -> AdminUnit:
     return commune
 
 
-def _check_accuracy(registration: Registration, rules: Rules) -> None:
-    accuracy = registration.location.accuracy_m
+def _check_accuracy(dwelling: NewDwelling, rules: Rules) -> None:
+    accuracy = dwelling.location.accuracy_m
     too_coarse = accuracy is not None and accuracy > rules.accuracy_limit_m
-    if too_coarse and not registration.confirm_low_accuracy:
+    if too_coarse and not dwelling.confirm_low_accuracy:
         raise LowAccuracy(
             f"GPS accuracy {accuracy:g} m is worse than the limit of "
             f"{rules.accuracy_limit_m:g} m; take a new fix or set confirm_low_accuracy",
@@ -221,10 +272,10 @@ def _check_accuracy(registration: Registration, rules: Rules) -> None:
         )
 
 
-def _check_duplicate(session: Session, registration: Registration, rules: Rules) -> None:
-    point = registration.location.point
+def _check_duplicate(session: Session, actor: Actor, dwelling: NewDwelling, rules: Rules) -> None:
+    point = dwelling.location.point
     here = func.ST_SetSRID(func.ST_MakePoint(point.lon, point.lat), 4326)
-    house = registration.address.house_number
+    house = dwelling.address.house_number
     # The bounding-box test uses the GiST index; the geography test is exact in metres.
     degrees = rules.duplicate_radius_m / 50_000
     candidate = session.execute(
@@ -249,12 +300,29 @@ def _check_duplicate(session: Session, registration: Registration, rules: Rules)
             f"{rules.duplicate_radius_m:g} m ({view.code.display}); if this is a different "
             "household, register again with confirm_distinct",
             candidate=view,
+            candidate_household=_household_at(session, actor, view),
         )
 
 
-def _code_for(session: Session, registration: Registration) -> AddressCode:
+def _household_at(session: Session, actor: Actor, view: AddressView) -> str | None:
+    """The id of the active household at an address, if the actor may know it."""
+    if not actor.may_access(view.commune_code):
+        return None
+    household_id = session.scalar(
+        select(Household.id)
+        .join(Address, Address.id == Household.address_id)
+        .where(
+            Address.code == view.code.symbols,
+            Address.unit == (view.code.unit or ""),
+            Household.status == "active",
+        )
+    )
+    return None if household_id is None else str(household_id)
+
+
+def _code_for(session: Session, dwelling: NewDwelling) -> AddressCode:
     """The new address's code: a unit of an existing building, or a freshly minted code."""
-    address = registration.address
+    address = dwelling.address
     if address.building_code is not None:
         if address.unit is None:
             raise InvalidInput(
@@ -274,7 +342,7 @@ def _code_for(session: Session, registration: Registration) -> AddressCode:
         if taken is not None:
             raise Conflict(f"unit {code.display} is already registered")
         return code
-    return _mint(session, registration.location.point, address.unit)
+    return _mint(session, dwelling.location.point, address.unit)
 
 
 def _mint(session: Session, point: Point, unit: str | None) -> AddressCode:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Integer,
@@ -81,6 +82,12 @@ class Address(Base):
     status: Mapped[str] = mapped_column(Text, server_default="active")
     successor_code: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    #: Why the record needs an official's review, e.g. a corrected point far from its cell.
+    flag: Mapped[str | None] = mapped_column(Text)
+    #: Position in the change feed; a trigger sets it on every insert and update.
+    change_seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -104,6 +111,13 @@ class Household(Base):
     members: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(Text, server_default="active")
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    #: A move to another commune closes this record (status "moved") and continues in a new one.
+    moved_to: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"))
+    moved_from: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"))
+    #: Position in the change feed; a trigger sets it on every insert and update.
+    change_seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -201,3 +215,9 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     device_id: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(Text)
+    #: The record's version after the change (None for records without versions).
+    version: Mapped[int | None] = mapped_column(Integer)
+    #: How the change came about: base version, merge/force, sync batch position, flags.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    #: Position in change order (the history and audit cursors); set by a trigger on insert.
+    change_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
