@@ -22,4 +22,8 @@ def login_limit() -> str:
 def init_app(app: Flask) -> None:
     """Bind the limiter to the app; storage comes from ``RATELIMIT_STORAGE_URI``."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A limiter store that goes down (Redis restarting) must not fail requests: count in
+    # memory per worker until it is back, and never turn its errors into 500s.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
