@@ -7,7 +7,7 @@ from qr.codes import MAX_SCALE, MIN_SCALE, QUIET_ZONE, make_qr, qr_matrix, qr_pn
 from qr.errors import FontUnavailable, InvalidQRInput, PdfJoinError, QRError
 from qr.fonts import DEFAULT_FONT_DIR, VIETNAMESE_LETTERS, PlateFonts, load_fonts
 from qr.layout import Plate
-from qr.plates import MAX_PER_PAGE, plate_pdf, write_plates
+from qr.plates import MAX_PER_PAGE, iter_plates, plate_pdf, write_plates
 
 __all__ = [
     "DEFAULT_FONT_DIR",
@@ -22,6 +22,7 @@ __all__ = [
     "Plate",
     "PlateFonts",
     "QRError",
+    "iter_plates",
     "load_fonts",
     "make_qr",
     "plate_pdf",

@@ -4,6 +4,7 @@ A single plate is a 200 x 120 mm page, the plate at full size. A print run (``wr
 puts several plates on each A4 page with cut marks, and streams: reportlab keeps a document's
 pages in memory until it saves, so the run is rendered a few dozen pages at a time into small
 PDFs whose objects ``qr.pdfjoin`` copies into the output (memory stays flat however many plates).
+``iter_plates`` yields the same output piece by piece, for an HTTP response body.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import BinaryIO, TypeVar
@@ -72,11 +73,35 @@ def write_plates(
         written), or a plate cannot be printed (``out`` then holds an unfinished PDF).
     :raises FontUnavailable: the DejaVu Sans fonts are not in ``font_dir`` (nothing is written).
     """
+    chunks = iter_plates(plates, per_page=per_page, progress=progress, font_dir=font_dir)
+    while True:
+        try:
+            out.write(next(chunks))
+        except StopIteration as done:
+            count: int = done.value
+            return count
+
+
+def iter_plates(
+    plates: Iterable[Plate],
+    *,
+    per_page: int = 6,
+    progress: Callable[[int], None] | None = None,
+    font_dir: str | os.PathLike[str] = DEFAULT_FONT_DIR,
+) -> Generator[bytes, None, int]:
+    """The bytes of :func:`write_plates`'s PDF, a few dozen pages at a time (for streaming).
+
+    Nothing is checked until the first ``next()``, which raises the errors of
+    :func:`write_plates` before any byte is produced (a bad ``per_page``, missing fonts, no
+    plates at all), so a caller can prime the generator before committing to a response. The
+    generator's return value is the plate count.
+    """
     if isinstance(per_page, bool) or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidQRInput(f"per_page must be 1..{MAX_PER_PAGE}")
     fonts = load_fonts(font_dir)
     grid = _Grid.best(per_page)
-    joiner = PdfJoiner(out, title="Biển địa chỉ số")
+    sink = io.BytesIO()
+    joiner = PdfJoiner(sink, title="Biển địa chỉ số")
     count = 0
     for chunk in _batched(_batched(iter(plates), per_page), PAGES_PER_CHUNK):
         buffer = io.BytesIO()
@@ -88,10 +113,20 @@ def write_plates(
                 progress(count)
         canvas.save()
         joiner.add(buffer.getvalue())
+        yield _drain(sink)
     if count == 0:
         raise InvalidQRInput("there are no plates to write")
     joiner.close()
+    yield _drain(sink)
     return count
+
+
+def _drain(buffer: io.BytesIO) -> bytes:
+    """What ``buffer`` holds; empties it for reuse."""
+    data = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return data
 
 
 @dataclass(frozen=True, slots=True)
