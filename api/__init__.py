@@ -13,14 +13,19 @@ from flask_smorest import Api
 from api import (
     addresses,
     admin_units,
+    business,
     cli,
     config,
     db,
     docs,
     health,
+    history,
     households,
     limits,
+    plates,
     problems,
+    scan,
+    sync,
     tokens,
 )
 from api.schemas import ProblemSchema
@@ -53,7 +58,17 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /v1/auth/token"}
     )
-    for blueprint in (households.blp, addresses.blp, admin_units.blp, tokens.blp):
+    for blueprint in (
+        households.blp,
+        addresses.blp,
+        plates.blp,
+        admin_units.blp,
+        tokens.blp,
+        scan.blp,
+        sync.blp,
+        history.blp,
+        *business.blueprints,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)

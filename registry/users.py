@@ -98,7 +98,7 @@ def actor_for_token(
         .where(
             AuthToken.token_hash == _token_hash(token),
             AuthToken.revoked_at.is_(None),
-            AuthToken.expires_at > func.now(),
+            AuthToken.expires_at > datetime.now(UTC),  # not now(): that is the transaction start
         )
     ).one_or_none()
     if row is None or not row.active:

@@ -76,3 +76,17 @@ def test_docs_use_local_assets(client: FlaskClient) -> None:
 def test_production_refuses_a_placeholder_secret(secret: str) -> None:
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app({"REGISTRY_ENV": "production", "SECRET_KEY": secret})
+
+
+def test_limiter_store_down_does_not_fail_requests(
+    app_settings: dict[str, Any], database_url: str
+) -> None:
+    app = create_app(
+        {
+            **app_settings,
+            "DATABASE_URL": database_url,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+        }
+    )
+    response = app.test_client().get("/v1/admin-units/07210")
+    assert response.status_code == 200

@@ -81,14 +81,21 @@ def test_point_outside_commune_boundary_names_the_commune(db: Session) -> None:
     register_household(db, actor, registration(Point(106.21, 21.29)), Rules())
 
 
+#: Xã Đồng Kỳ: only the concurrency test, which commits, registers here.
+COMMUNE = "07282"
+
+
 def test_fifty_concurrent_registrations_in_one_cell(engine: Engine) -> None:
-    """Real commits from 50 threads: 20 distinct codes, 30 clear cell-full errors."""
+    """Real commits from 50 threads: 20 distinct codes, 30 clear cell-full errors.
+
+    The rows stay committed, so the test uses a commune no other test touches.
+    """
     with Session(engine) as setup:
         user = create_user(
-            setup, f"conc-{uuid.uuid4().hex[:8]}", "correct horse battery", "official", ["07210"]
+            setup, f"conc-{uuid.uuid4().hex[:8]}", "correct horse battery", "official", [COMMUNE]
         )
         setup.commit()
-        actor = Actor(user.id, user.username, user.role, frozenset({"07210"}))
+        actor = Actor(user.id, user.username, user.role, frozenset({COMMUNE}))
     point = Point(106.25, 21.30)
     codes: list[str] = []
     failures: list[BaseException] = []
@@ -102,7 +109,7 @@ def test_fifty_concurrent_registrations_in_one_cell(engine: Engine) -> None:
                 view = register_household(
                     session,
                     actor,
-                    registration(point, str(number), confirm_distinct=True),
+                    registration(point, str(number), COMMUNE, confirm_distinct=True),
                     Rules(),
                 )
                 session.commit()
