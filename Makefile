@@ -3,7 +3,7 @@
 #   make test   lint, type-check and run the whole suite against a fresh PostGIS database
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup db migrate load demo run test lint typecheck pytest bench clean-db
+.PHONY: help setup db migrate load demo run test lint typecheck pytest bench bench-smoke clean-db
 
 PYTHON ?= python3
 VENV := .venv
@@ -50,6 +50,7 @@ demo: load var/demo_password
 run: demo
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
 	@SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} exec $(BIN)/gunicorn --workers $(WORKERS) \
+		--worker-class gthread --threads 4 --timeout 120 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 lint: setup
@@ -61,9 +62,19 @@ typecheck: setup
 
 pytest: setup
 	@if [ -z "$$TEST_DATABASE_URL" ]; then bash scripts/embedded-pg.sh start; fi
+	@if [ -z "$$TEST_REDIS_URL" ]; then bash scripts/ensure-redis.sh; fi
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck pytest bench-smoke
+
+# The benchmarks run on a throwaway PostgreSQL cluster of their own (bench/cluster.py).
+# BENCH_N rows (default 1,000,000); BENCH_BOUNDARIES=FILE spreads them over commune polygons.
+bench: setup
+	$(BIN)/python -m bench.run
+
+# A tiny bench (3,000 rows, seconds) inside `make test`, so that the bench keeps working.
+bench-smoke: setup
+	$(BIN)/python -m bench.run --smoke
 
 clean-db:
 	bash scripts/embedded-pg.sh stop || true

@@ -11,6 +11,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from api.cli_import import households_cli
+from api.cli_keys import keys_cli
+from api.cli_plates import plates_command
 from api.db import session
 from registry import migrate
 from registry.errors import RegistryError
@@ -133,5 +136,5 @@ def demo_seed(commune: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (db_cli, units_cli, users_cli, demo_cli):
+    for group in (db_cli, units_cli, users_cli, demo_cli, plates_command, households_cli, keys_cli):
         app.cli.add_command(group)

@@ -1,0 +1,151 @@
+"""A throwaway PostgreSQL cluster for one benchmark run (started and removed by the bench).
+
+The same cluster serves the registry and the ceiling measurements, so both run against the
+same settings. The settings are PostgreSQL 15's defaults except a larger shared buffer pool,
+WAL allowance and connection limit (a production server would have at least these): durability
+stays on (``fsync``, ``synchronous_commit``), so imports pay for their commits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+SETTINGS = {
+    "shared_buffers": "512MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "30min",
+    "max_connections": "200",
+    "listen_addresses": "127.0.0.1",
+}
+
+
+def pg_bin() -> Path:
+    """The newest PostgreSQL binaries directory on this machine."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if not found:
+        raise RuntimeError("PostgreSQL binaries not found: run scripts/setup-system.sh")
+    return found[-1]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the postgres user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.getuid() == 0 else command
+
+
+@dataclass
+class Cluster:
+    """A running cluster in a temporary directory."""
+
+    base: Path
+    port: int
+    bindir: Path
+
+    @property
+    def data(self) -> Path:
+        """The data directory."""
+        return self.base / "data"
+
+    def url(self, database: str) -> str:
+        """SQLAlchemy URL of ``database``."""
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def dsn(self, database: str) -> str:
+        """libpq connection string of ``database``."""
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+
+    def run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL client tool against the cluster."""
+        command = [
+            str(self.bindir / tool),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+        ]
+        return subprocess.run(  # noqa: S603  # our own binaries and arguments
+            [*command, *args], check=True, capture_output=True, text=True
+        )
+
+    def stop(self) -> None:
+        """Stop the server and delete the directory."""
+        subprocess.run(  # noqa: S603
+            _as_postgres(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]
+            ),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def start(settings: dict[str, str] | None = None) -> Cluster:
+    """Initialise and start a new cluster on a free port (about two seconds)."""
+    bindir = pg_bin()
+    base = Path(tempfile.mkdtemp(prefix="registry-bench-pg-"))
+    os.chmod(base, 0o755)  # noqa: S103  # the postgres user must enter it
+    data, sockets = base / "data", base / "run"
+    for directory in (data, sockets):
+        directory.mkdir(mode=0o700)
+        if os.getuid() == 0:
+            shutil.chown(directory, "postgres", "postgres")
+    log = base / "server.log"
+    log.touch()
+    if os.getuid() == 0:
+        shutil.chown(log, "postgres", "postgres")
+    subprocess.run(  # noqa: S603
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    options = " ".join(
+        f"-c {name}={value}" for name, value in {**SETTINGS, **(settings or {})}.items()
+    )
+    subprocess.run(  # noqa: S603
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {port} -k {sockets} {options}",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    return Cluster(base=base, port=port, bindir=bindir)

@@ -1,0 +1,59 @@
+"""What a bench run measures: the command line and the BENCH_* environment variables."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.servers import ROOT
+
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Options:
+    """What to run (from the command line and the BENCH_* environment variables)."""
+
+    n: int
+    boundaries: Path | None
+    runs: int
+    seconds: float
+    connections: int
+    servers: list[str]
+    workers: int
+    smoke: bool
+    output: Path
+    samples: dict[str, int] = field(default_factory=dict)
+
+
+def parse(argv: list[str] | None, description: str) -> Options:
+    """The options of a run (``--smoke``: a few thousand rows, one short run of each)."""
+    env = os.environ
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n", type=int, default=int(env.get("BENCH_N", 1_000_000)))
+    parser.add_argument("--boundaries", type=Path, default=env.get("BENCH_BOUNDARIES") or None)
+    parser.add_argument("--runs", type=int, default=int(env.get("BENCH_RUNS", 3)))
+    parser.add_argument("--seconds", type=float, default=float(env.get("BENCH_SECONDS", 10)))
+    parser.add_argument("--connections", type=int, default=int(env.get("BENCH_CONNECTIONS", 16)))
+    parser.add_argument("--servers", default=env.get("BENCH_SERVERS", "gunicorn,granian"))
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--smoke", action="store_true", help="a few thousand rows, seconds")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    smoke = bool(args.smoke)
+    return Options(
+        n=3000 if smoke else args.n,
+        boundaries=args.boundaries,
+        runs=1 if smoke else max(args.runs, 1),
+        seconds=1.0 if smoke else args.seconds,
+        connections=args.connections,
+        servers=["gunicorn"] if smoke else [s for s in args.servers.split(",") if s],
+        workers=args.workers,
+        smoke=smoke,
+        output=args.output or RESULTS / ("smoke.json" if smoke else "latest.json"),
+        samples={"validate": 3, "search": 20, "binary": 5}
+        if smoke
+        else {"validate": 20, "search": 100, "binary": 30},
+    )
