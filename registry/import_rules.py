@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry.import_source import FIELDS
+
 # Limits of the API's request schema (api/schemas.py).
 NAME_MAX = 120
 HOUSE_NUMBER_MAX = 20
@@ -101,28 +103,5 @@ def cell_text(value: Any, width: int = 0) -> str:
     return str(value).strip()
 
 
-#: The fields an import understands (see registry.import_source.FIELDS).
-FIELD_NAMES = frozenset(
-    {
-        "id",
-        "lat",
-        "lon",
-        "x",
-        "y",
-        "crs",
-        "accuracy_m",
-        "source",
-        "commune_code",
-        "house_number",
-        "alley",
-        "street",
-        "hamlet",
-        "postcode",
-        "head_name",
-        "citizen_id",
-        "phone",
-        "members",
-        "confirm_distinct",
-        "confirm_low_accuracy",
-    }
-)
+#: The fields an import understands.
+FIELD_NAMES = frozenset(FIELDS)
