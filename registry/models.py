@@ -14,6 +14,7 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     DateTime,
     FetchedValue,
     Float,
@@ -84,6 +85,11 @@ class Address(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     #: Why the record needs an official's review, e.g. a corrected point far from its cell.
     flag: Mapped[str | None] = mapped_column(Text)
+    #: The folded structured address (migration 0004), for trigram search within an area.
+    search_key: Mapped[str | None] = mapped_column(
+        Text,
+        Computed("registry_address_key(house_number, alley, street, hamlet)", persisted=True),
+    )
     #: Position in the change feed; a trigger sets it on every insert and update.
     change_seq: Mapped[int] = mapped_column(
         BigInteger, server_default=FetchedValue(), server_onupdate=FetchedValue()

@@ -3,7 +3,7 @@
 A query is first read as an address (house number, alley, street or hamlet names, commune,
 province; ``registry.reading``). The administrative part becomes a filter on indexed columns,
 the names a pg_trgm word-similarity condition on the folded structured address (the GIN index
-``addresses_search_key`` of migration 0003), so no query scans the addresses table. The
+``addresses_area_search_key`` of migration 0004), so no query scans the addresses table. The
 candidates are then ranked in Python, component by component (``registry.matching``): exact
 accents first, then folded and close spellings.
 """
@@ -122,9 +122,7 @@ def plan_search(
 
 def search_query(plan: SearchPlan, cap: int) -> Select[tuple[object, ...]]:
     """The candidate query of a plan: indexed filters, ordered for the cut at ``cap``."""
-    key = func.registry_address_key(
-        Address.house_number, Address.alley, Address.street, Address.hamlet
-    )
+    key = Address.search_key
     query = public_view_query().where(Address.status == "active")
     if plan.communes:
         codes = bindparam("communes", list(plan.communes), type_=ARRAY(String(5)))

@@ -57,7 +57,7 @@ def test_address_key(connection: Connection) -> None:
 @pytest.mark.parametrize(
     ("index", "definition"),
     [
-        ("addresses_search_key", "USING gin (registry_address_key("),
+        ("addresses_area_search_key", "USING gin (commune_code, province_code, search_key"),
         ("addresses_point_geography", "USING gist (geography(point))"),
         ("addresses_province", "(province_code)"),
     ],

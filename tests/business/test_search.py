@@ -187,5 +187,5 @@ def test_never_scans_the_addresses_table(db: Session, many_addresses: None) -> N
         scans = scans_of(plan, "addresses")
         assert scans and "Seq Scan" not in scans, (q, plan)
         # The area's index, the trigram index or both (a bitmap AND), as the planner likes.
-        used = {"addresses_commune", "addresses_province", "addresses_search_key"}
+        used = {"addresses_commune", "addresses_province", "addresses_area_search_key"}
         assert any(index in plan for index in used), (q, plan)
