@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from geo.code import AddressCode
+from registry.actors import Actor
 from registry.errors import NotFound
 from registry.models import Address, AdminUnit
 
@@ -135,9 +136,28 @@ def get_address(session: Session, code: AddressCode) -> AddressView:
 
     :raises NotFound: when no address has this code (and unit).
     """
-    row = session.execute(
-        public_view_query().where(Address.code == code.symbols, Address.unit == (code.unit or ""))
-    ).one_or_none()
+    row = session.execute(public_view_query().where(has_code(code))).one_or_none()
     if row is None:
         raise NotFound(f"no address has the code {code.display}")
     return view_from_row(row)
+
+
+def has_code(code: AddressCode) -> ColumnElement[bool]:
+    """The condition selecting the address row of ``code`` (a code without unit has unit "")."""
+    return and_(Address.code == code.symbols, Address.unit == (code.unit or ""))
+
+
+def address_for(session: Session, actor: Actor, code: AddressCode, *, lock: bool) -> Address:
+    """The address row of ``code`` for an official's read or change, row-locked if ``lock``.
+
+    :raises NotFound: no address has the code.
+    :raises Forbidden: the address's commune is outside the actor's assignment.
+    """
+    query = select(Address).where(has_code(code))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    address = session.scalar(query)
+    if address is None:
+        raise NotFound(f"no address has the code {code.display}")
+    actor.require_access(address.commune_code)
+    return address

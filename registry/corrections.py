@@ -21,7 +21,7 @@ from geo.code import AddressCode
 from geo.point import Point
 from registry import audit
 from registry.actors import Actor
-from registry.addresses import AddressView, get_address
+from registry.addresses import AddressView, address_for, get_address
 from registry.errors import AddressOccupied, InactiveRecord, InvalidInput, NotFound
 from registry.households import Location
 from registry.lifecycle import change_context
@@ -69,7 +69,7 @@ def correct_address(
             "nothing to correct" if not unknown else f"cannot correct {', '.join(unknown)}",
             {name: ["cannot be corrected"] for name in unknown} or {"_schema": ["empty"]},
         )
-    address = _locked(session, actor, code)
+    address = address_for(session, actor, code, lock=True)
     resolution = _resolve(session, address, code, correction.touches(), precondition)
     _require_active(address, code)
     current = get_address(session, code)
@@ -113,7 +113,7 @@ def retire_address(
     :raises InactiveRecord: the address is already retired.
     :raises InvalidInput: the successor is unknown, retired or the address itself.
     """
-    address = _locked(session, actor, code)
+    address = address_for(session, actor, code, lock=True)
     resolution = _resolve(session, address, code, ["status", "successor"], precondition)
     _require_active(address, code)
     occupied = session.scalar(
@@ -162,19 +162,6 @@ def _check_successor(session: Session, code: AddressCode, successor: AddressCode
         raise InvalidInput(
             f"successor {successor.display} is retired", {"successor": ["is retired"]}
         )
-
-
-def _locked(session: Session, actor: Actor, code: AddressCode) -> Address:
-    address = session.scalar(
-        select(Address)
-        .where(Address.code == code.symbols, Address.unit == (code.unit or ""))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if address is None:
-        raise NotFound(f"no address has the code {code.display}")
-    actor.require_access(address.commune_code)
-    return address
 
 
 def _resolve(

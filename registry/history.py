@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from geo.code import AddressCode
 from registry.actors import Actor
+from registry.addresses import address_for
 from registry.errors import NotFound
 from registry.feed import feed_communes, horizon
-from registry.models import Address, AuditEvent, Household
+from registry.models import AuditEvent, Household
 
 MAX_PAGE = 500
 
@@ -53,12 +54,7 @@ def address_history(
     :raises NotFound: no address has the code.
     :raises Forbidden: the address's commune is outside the actor's assignment.
     """
-    address = session.scalar(
-        select(Address).where(Address.code == code.symbols, Address.unit == (code.unit or ""))
-    )
-    if address is None:
-        raise NotFound(f"no address has the code {code.display}")
-    actor.require_access(address.commune_code)
+    address_for(session, actor, code, lock=False)
     return _page(session, [_entity("address", code.canonical)], cursor, limit)
 
 

@@ -16,7 +16,13 @@ from geo.code import SEQUENCE_SYMBOLS, AddressCode
 from geo.point import Point
 from registry import audit
 from registry.actors import Actor
-from registry.addresses import AddressView, get_address, public_view_query, view_from_row
+from registry.addresses import (
+    AddressView,
+    get_address,
+    has_code,
+    public_view_query,
+    view_from_row,
+)
 from registry.errors import (
     CellFull,
     Conflict,
@@ -312,8 +318,7 @@ def _household_at(session: Session, actor: Actor, view: AddressView) -> str | No
         select(Household.id)
         .join(Address, Address.id == Household.address_id)
         .where(
-            Address.code == view.code.symbols,
-            Address.unit == (view.code.unit or ""),
+            has_code(view.code),
             Household.status == "active",
         )
     )

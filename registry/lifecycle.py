@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from geo.code import AddressCode
 from registry import audit
 from registry.actors import Actor
+from registry.addresses import address_for
 from registry.errors import AddressOccupied, Conflict, InactiveRecord, InvalidInput, NotFound
 from registry.households import (
     HouseholdView,
@@ -279,14 +280,7 @@ def _require_active(household: Household) -> None:
 
 def _vacant(session: Session, actor: Actor, code: AddressCode, household: Household) -> Address:
     """The address to move into, locked: it must be active and no household may live there."""
-    address = session.scalar(
-        select(Address)
-        .where(Address.code == code.symbols, Address.unit == (code.unit or ""))
-        .with_for_update()
-    )
-    if address is None:
-        raise NotFound(f"no address has the code {code.display}")
-    actor.require_access(address.commune_code)
+    address = address_for(session, actor, code, lock=True)
     if address.id == household.address_id:
         raise InvalidInput(
             "the household already lives at this address", {"code": ["is the current address"]}
