@@ -29,8 +29,7 @@ from geo.point import Point
 from registry.addresses import AddressView, public_view_query, view_from_row
 from registry.errors import NotFound
 from registry.models import Address
-from registry.reverse import EXTRA_ROWS, Nearby, nearest_query
-from registry.reverse import _check as check_nearest_arguments
+from registry.reverse import EXTRA_ROWS, Nearby, check_nearest_arguments, nearest_query
 
 
 class DbapiConnection(Protocol):

@@ -42,7 +42,7 @@ def nearest(
     :raises OutsideArea: when the point is outside Vietnam.
     :raises InvalidInput: for a radius or limit out of range.
     """
-    _check(point, radius_m, limit)
+    check_nearest_arguments(point, radius_m, limit)
     rows = session.execute(nearest_query(point, radius_m, limit + EXTRA_ROWS)).all()
     found = [Nearby(view_from_row(row), float(row.distance_m)) for row in rows]
     found.sort(key=lambda item: (item.distance_m, item.address.code.canonical))
@@ -62,7 +62,11 @@ def nearest_query(point: Point, radius_m: float, limit: int) -> Select[tuple[obj
     )
 
 
-def _check(point: Point, radius_m: float, limit: int) -> None:
+def check_nearest_arguments(point: Point, radius_m: float, limit: int) -> None:
+    """Refuse a point outside Vietnam or a radius or limit out of range.
+
+    :raises OutsideArea: for a point outside Vietnam; InvalidInput for a bad radius or limit.
+    """
     if not point.in_vietnam_bbox:
         raise OutsideArea(
             "the point is outside Vietnam",
