@@ -10,25 +10,10 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from api import (
-    addresses,
-    admin_units,
-    business,
-    cli,
-    config,
-    db,
-    docs,
-    health,
-    history,
-    households,
-    limits,
-    plates,
-    problems,
-    scan,
-    sync,
-    tokens,
-)
-from api.schemas import ProblemSchema
+from api import cli, scan, v1
+from api.auth import current_actor
+from api.core import config, db, docs, health, idempotency, limits, problems
+from api.core.problems import ProblemSchema
 
 __all__ = ["create_app"]
 
@@ -58,18 +43,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /v1/auth/token"}
     )
-    for blueprint in (
-        households.blp,
-        addresses.blp,
-        plates.blp,
-        admin_units.blp,
-        tokens.blp,
-        scan.blp,
-        sync.blp,
-        history.blp,
-        *business.blueprints,
-    ):
-        api.register_blueprint(blueprint)
+    v1.init_app(app, api)
+    api.register_blueprint(scan.blp)
+    idempotency.init_app(app, owner=lambda: str(current_actor().user_id))
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
     problems.init_app(app)

@@ -20,12 +20,12 @@ from geoalchemy2 import Geography
 from sqlalchemy import bindparam, cast, func, literal_column
 from sqlalchemy.dialects import postgresql
 
-from registry.addresses import public_view_query
+from registry import public_view_query
 from registry.models import Address
 
 RADIUS_M = 1000.0
 LIMIT = 1
-#: Rows fetched beyond the limit by registry.reverse (sphere-order slack).
+#: Rows fetched beyond the limit by registry.lookups.reverse (sphere-order slack).
 EXTRA_ROWS = 10
 _SCALE = 10_000_000  # pgbench draws integers: coordinates in 1e-7 degrees
 

@@ -38,8 +38,8 @@ from bench.options import Options, parse
 from bench.report import Figure, machine, table, write
 from bench.servers import BIN, ROOT, setups
 from registry import migrate
+from registry.access import create_user
 from registry.admin_units import load_boundaries, load_catalogue
-from registry.users import create_user
 
 BENCH_USER = "bench-importer"
 PROVINCE = "24"  # Bắc Ninh: the province box when no boundary file is given

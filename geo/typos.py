@@ -1,10 +1,10 @@
 """Describing the typing error between a typed code and a suggested one; cell siblings. Pure.
 
-``registry.suggestions.candidate_codes`` lists the valid codes one typing error away from what
-was typed; :func:`describe_edit` names that error (and where it is) so that an app can point at
-the symbol to check. A code that *passes* its check has no such neighbour that also passes
-(that is what the check guarantees), so for an unknown but well-formed code the useful
-candidates are the other sequence symbols of its cell (:func:`cell_siblings`).
+``registry.lookups.suggestions.candidate_codes`` lists the valid codes one typing error away from
+what was typed; :func:`describe_edit` names that error (and where it is) so that an app can point at
+the symbol to check. A code that *passes* its check has no such neighbour that also passes (that is
+what the check guarantees), so for an unknown but well-formed code the useful candidates are the
+other sequence symbols of its cell (:func:`cell_siblings`).
 """
 
 from __future__ import annotations

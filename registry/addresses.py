@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Row, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from geo.code import AddressCode
-from registry.actors import Actor
+from geo import AddressCode
+from registry.access import Actor
 from registry.errors import NotFound
 from registry.models import Address, AdminUnit
 

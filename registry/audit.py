@@ -1,13 +1,17 @@
-"""The append-only audit trail: one event per change, written in the change's transaction."""
+"""The append-only audit trail: one event per change, written in the change's transaction.
+
+Also the one question a change asks of the trail: which fields changed since a version.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry.actors import Actor
+from registry.access import Actor
 from registry.models import AuditEvent
 
 
@@ -53,3 +57,21 @@ def diff(
     """The fields whose values differ, as (before, after) of those fields only."""
     changed = [name for name in after if before.get(name) != after[name]]
     return {name: before.get(name) for name in changed}, {name: after[name] for name in changed}
+
+
+def touched_since(
+    session: Session, entity_type: str, entity_id: str, base_version: int
+) -> dict[str, int]:
+    """The fields changed after ``base_version``, each with the version that last changed it."""
+    rows = session.execute(
+        select(AuditEvent.version, AuditEvent.after).where(
+            AuditEvent.entity_type == entity_type,
+            AuditEvent.entity_id == entity_id,
+            AuditEvent.version > base_version,
+        )
+    )
+    touched: dict[str, int] = {}
+    for version, after in rows:
+        for name in after or {}:
+            touched[name] = max(touched.get(name, 0), version or 0)
+    return touched

@@ -17,10 +17,9 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from geo.code import AddressCode
-from geo.point import Point
+from geo import AddressCode, Point
 from registry import audit
-from registry.actors import Actor
+from registry.access import Actor
 from registry.addresses import AddressView, address_for, get_address
 from registry.errors import AddressOccupied, InactiveRecord, InvalidInput, NotFound
 from registry.households import Location

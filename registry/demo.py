@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geo.point import Point
-from registry.actors import Actor
+from geo import Point
+from registry.access import Actor, create_user
 from registry.errors import Conflict, InvalidInput
 from registry.households import (
     Head,
@@ -21,7 +21,6 @@ from registry.households import (
     register_household,
 )
 from registry.models import Address, AdminUnit, User
-from registry.users import create_user
 
 DEMO_COMMUNE = "07210"  # Phường Bắc Giang, Tỉnh Bắc Ninh
 DEMO_USERNAME = "demo-official"

@@ -12,10 +12,9 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.orm import Session
 
-from geo.code import SEQUENCE_SYMBOLS, AddressCode
-from geo.point import Point
+from geo import SEQUENCE_SYMBOLS, AddressCode, Point
 from registry import audit
-from registry.actors import Actor
+from registry.access import Actor
 from registry.addresses import (
     AddressView,
     get_address,

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo.code import AddressCode
+from geo import AddressCode
 from registry import audit
-from registry.actors import Actor
+from registry.access import Actor
 from registry.addresses import address_for
 from registry.errors import AddressOccupied, Conflict, InactiveRecord, InvalidInput, NotFound
 from registry.households import (

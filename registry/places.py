@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
-from geo.point import Point
+from geo import Point
 from registry.errors import OutsideArea
 from registry.models import AdminUnit
 

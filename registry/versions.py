@@ -15,8 +15,8 @@ from typing import Generic, Literal, TypeVar
 
 from sqlalchemy.orm import Session
 
+from registry.audit import touched_since
 from registry.errors import PreconditionFailed, PreconditionRequired
-from registry.history import touched_since
 
 Resolution = Literal["applied", "merged", "forced", "unchanged"]
 V = TypeVar("V")

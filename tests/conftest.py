@@ -19,11 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import create_app
-from api.config import embedded_database_url
-from api.db import use_sessions
+from api.core.config import embedded_database_url
+from api.core.db import use_sessions
 from registry import migrate
+from registry.access.users import create_user
 from registry.admin_units import load_catalogue
-from registry.users import create_user
 
 
 def _test_database_url() -> str:

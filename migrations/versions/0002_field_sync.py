@@ -3,14 +3,14 @@
 Revision ID: 0002
 Revises: 0001
 
-The delta feed (``GET /v1/households?since=``) pages by a change sequence. A plain sequence is
-not enough: a transaction can take a lower number than one already read and commit later. So
-every writing transaction first *registers* itself: it reads the sequence's current value ``b``
-(a lower bound of every number it will take) and holds a shared transaction-level advisory lock
-on key ``FEED_LOCK_BASE + b`` until it ends. Registration is visible to other sessions at once
-(pg_locks), with no commit. ``registry_change_horizon()`` returns the smallest number still held
-by a registered writer of another session (or one past the sequence's value): every change with
-a lower number is committed or rolled back, so the feed serves only those. See registry/feed.py.
+The delta feed (``GET /v1/households?since=``) pages by a change sequence. A plain sequence is not
+enough: a transaction can take a lower number than one already read and commit later. So every
+writing transaction first *registers* itself: it reads the sequence's current value ``b`` (a lower
+bound of every number it will take) and holds a shared transaction-level advisory lock on key
+``FEED_LOCK_BASE + b`` until it ends. Registration is visible to other sessions at once (pg_locks),
+with no commit. ``registry_change_horizon()`` returns the smallest number still held by a registered
+writer of another session (or one past the sequence's value): every change with a lower number is
+committed or rolled back, so the feed serves only those. See registry/sync/feed.py.
 """
 
 from collections.abc import Sequence

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.point import Point
-from geo.text import fold, strip_diacritics
+from geo import Point, fold, strip_diacritics
 from registry.admin_units.types import LoadStats
 
 CATALOGUE_PACKAGE = "vietnamadminunits"

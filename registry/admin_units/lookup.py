@@ -24,8 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from geo.point import Point
-from geo.text import accent_key, fold
+from geo import Point, accent_key, fold
 from registry.admin_units.types import LEVELS, AdminUnitView
 from registry.errors import InvalidInput, NotFound
 from registry.models import AdminUnit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from geo.point import Point
+from geo import Point
 
 #: The levels of the two-tier map, top down.
 LEVELS = ("province", "commune")

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from geo.code import AddressCode
 from geo.point import Point
-from registry.actors import Actor
+from registry.access.actors import Actor
+from registry.access.users import create_user
 from registry.errors import CellFull, Forbidden, InvalidInput, OutsideArea
 from registry.households import (
     Head,
@@ -22,7 +23,6 @@ from registry.households import (
     register_household,
 )
 from registry.models import AdminUnit, User
-from registry.users import create_user
 
 
 def registration(

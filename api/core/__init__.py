@@ -1,0 +1,43 @@
+"""What every resource of the API shares: configuration, sessions, problems, limits, preconditions.
+
+The resources (``api.v1``), the scan pages and the CLI use only what is listed here.
+"""
+
+from api.core import config, db, docs, health, idempotency, limits, problems
+from api.core.db import session
+from api.core.fields import Code
+from api.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from api.core.limits import limiter, login_limit, public_limit
+from api.core.preconditions import IF_MATCH_PARAMETER, etag, if_match
+from api.core.problems import (
+    PROBLEM_MEDIA_TYPE,
+    ProblemSchema,
+    geo_problem,
+    problem,
+    registry_problem,
+)
+
+__all__ = [
+    "IDEMPOTENCY_KEY_PARAMETER",
+    "IF_MATCH_PARAMETER",
+    "PROBLEM_MEDIA_TYPE",
+    "Code",
+    "ProblemSchema",
+    "config",
+    "db",
+    "docs",
+    "etag",
+    "geo_problem",
+    "health",
+    "idempotency",
+    "idempotent",
+    "if_match",
+    "limiter",
+    "limits",
+    "login_limit",
+    "problem",
+    "problems",
+    "public_limit",
+    "registry_problem",
+    "session",
+]

@@ -1,0 +1,110 @@
+"""Addresses by digital address code: public lookup; corrections and retirement by officials."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import BEARER_SECURITY, current_actor
+from api.core import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IF_MATCH_PARAMETER,
+    ProblemSchema,
+    etag,
+    idempotent,
+    if_match,
+    limiter,
+    public_limit,
+    session,
+)
+from api.v1.lookup import address_response
+from api.v1.schemas import AddressOut, AddressPatchIn, RetireIn
+from geo import AddressCode
+from registry import AddressView, Correction, correct_address, retire_address
+
+blp = Blueprint(
+    "addresses",
+    __name__,
+    url_prefix="/v1/addresses",
+    description="Public address lookup (no personal data); corrections by officials",
+)
+
+Reply = tuple[AddressView, int, dict[str, str]]
+
+
+@blp.route("/<path:code>")
+class Address(MethodView):
+    """An address by code, in any accepted input form (e.g. `7ph8-75fv 6r2w/1205`)."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit, methods=["GET"])]
+
+    @blp.response(200, AddressOut, description="The address; `ETag` is its version")
+    @blp.alt_response(404, schema=ProblemSchema, description="No address has this code")
+    @blp.alt_response(422, schema=ProblemSchema, description="Not a valid code (format/check)")
+    @blp.alt_response(429, schema=ProblemSchema, description="Rate limit exceeded")
+    def get(self, code: str) -> Response:
+        """Look up an address: code, status, successor, location and formatted address.
+
+        A retired code keeps resolving, with `status: retired` and its `successor`.
+        """
+        return address_response(AddressCode.parse(code))  # the hot path: api/v1/lookup.py
+
+    @idempotent()
+    @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
+    @blp.arguments(AddressPatchIn)
+    @blp.response(200, AddressOut, description="Corrected; new `ETag`; maybe `flag`ged")
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
+    @blp.alt_response(404, schema=ProblemSchema, description="No address has this code")
+    @blp.alt_response(409, schema=ProblemSchema, description="Retired")
+    @blp.alt_response(
+        412, schema=ProblemSchema, description="Stale `If-Match`: `current` holds the address"
+    )
+    @blp.alt_response(422, schema=ProblemSchema, description="Invalid fields or location")
+    @blp.alt_response(428, schema=ProblemSchema, description="No `If-Match`")
+    def patch(self, correction: Correction, code: str) -> Reply:
+        """Correct the point or the structured address (requires `If-Match`); the code stays.
+
+        A point moved more than one cell away from the code's cell is applied and flagged
+        (`flag: point-far-from-cell`) for review.
+        """
+        changed = correct_address(
+            session(), current_actor(), AddressCode.parse(code), correction, if_match(required=True)
+        )
+        return changed.view, 200, {"ETag": etag(changed.view.version)}
+
+
+@blp.route("/<path:code>/retire")
+class Retire(MethodView):
+    """Retirement of an address's code."""
+
+    @idempotent()
+    @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER, IF_MATCH_PARAMETER])
+    @blp.arguments(RetireIn)
+    @blp.response(200, AddressOut, description="Retired; the code keeps resolving")
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
+    @blp.alt_response(404, schema=ProblemSchema, description="No address has this code")
+    @blp.alt_response(409, schema=ProblemSchema, description="Occupied or already retired")
+    @blp.alt_response(412, schema=ProblemSchema, description="Stale `If-Match`")
+    @blp.alt_response(422, schema=ProblemSchema, description="Bad successor")
+    def post(self, retirement: dict[str, Any], code: str) -> Reply:
+        """Retire a vacant address, optionally naming its successor code.
+
+        The code is never issued again; lookups keep answering with `status: retired` and the
+        successor.
+        """
+        reason = retirement.get("reason")
+        changed = retire_address(
+            session(),
+            current_actor(),
+            AddressCode.parse(code),
+            retirement.get("successor"),
+            if_match(required=False),
+            {"reason": reason} if reason else None,
+        )
+        return changed.view, 200, {"ETag": etag(changed.view.version)}

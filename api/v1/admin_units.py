@@ -1,0 +1,138 @@
+"""Read endpoints of provinces and communes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from marshmallow.validate import OneOf, Range, Regexp
+
+from api.core import ProblemSchema, limiter, public_limit, session
+from registry.admin_units import AdminUnitView, get_unit, search_units
+
+blp = Blueprint(
+    "admin_units",
+    __name__,
+    url_prefix="/v1/admin-units",
+    description="The 34 provinces and 3,321 communes of the map in force since 1 July 2025",
+)
+
+BOUNDARY_NOTE = (
+    "Reference geometry, not legal boundaries (see boundary_source and boundary_version)."
+)
+
+
+class UnitQuery(Schema):
+    """Filters of the unit list."""
+
+    q = fields.String(metadata={"description": "Name, with or without diacritics"})
+    province = fields.String(validate=Regexp(r"^\d{2}$"), metadata={"example": "24"})
+    level = fields.String(validate=OneOf(["province", "commune"]))
+    limit = fields.Integer(load_default=50, validate=Range(1, 200))
+    after = fields.String(validate=Regexp(r"^\d{2}(\d{3})?$"), metadata={"description": "Cursor"})
+
+
+class UnitOut(Schema):
+    """A province or commune."""
+
+    code = fields.String(metadata={"example": "07210"})
+    level = fields.String()
+    name = fields.String(metadata={"example": "Phường Bắc Giang"})
+    short_name = fields.String()
+    name_en = fields.String()
+    unit_type = fields.String()
+    parent_code = fields.String(allow_none=True)
+    parent_name = fields.String(allow_none=True)
+    area_km2 = fields.Float(allow_none=True)
+    ref_point = fields.Dict(allow_none=True, metadata={"description": "{lat, lon}"})
+    has_boundary = fields.Boolean()
+
+
+class UnitPage(Schema):
+    """A page of units."""
+
+    items = fields.List(fields.Nested(UnitOut))
+    next = fields.String(allow_none=True, metadata={"description": "URL of the next page"})
+
+
+class UnitFeature(Schema):
+    """A GeoJSON Feature: the unit's boundary (null when not loaded) and its properties."""
+
+    type = fields.String(metadata={"example": "Feature"})
+    id = fields.String()
+    geometry = fields.Dict(allow_none=True)
+    properties = fields.Dict()
+
+
+def _unit(view: AdminUnitView) -> dict[str, Any]:
+    point = view.ref_point
+    return {
+        "code": view.code,
+        "level": view.level,
+        "name": view.name,
+        "short_name": view.short_name,
+        "name_en": view.name_en,
+        "unit_type": view.unit_type,
+        "parent_code": view.parent_code,
+        "parent_name": view.parent_name,
+        "area_km2": view.area_km2,
+        "ref_point": {"lat": point.lat, "lon": point.lon} if point else None,
+        "has_boundary": view.boundary_source is not None,
+    }
+
+
+@blp.route("")
+class AdminUnits(MethodView):
+    """Search provinces and communes."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+
+    @blp.arguments(UnitQuery, location="query")
+    @blp.response(200, UnitPage)
+    @blp.alt_response(422, schema=ProblemSchema, description="Invalid filter")
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Units matching `q` (diacritics-insensitive, exact accents first), by province."""
+        limit = query["limit"]
+        units = search_units(
+            session(),
+            q=query.get("q"),
+            province=query.get("province"),
+            level=query.get("level"),
+            limit=limit,
+            after=query.get("after"),
+        )
+        next_url = None
+        if len(units) == limit:
+            args: dict[str, Any] = {**request.args.to_dict(), "after": units[-1].code}
+            next_url = url_for("admin_units.AdminUnits", **args)
+        return {"items": [_unit(unit) for unit in units], "next": next_url}
+
+
+@blp.route("/<string:code>")
+class AdminUnit(MethodView):
+    """One province or commune."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+
+    @blp.response(200, UnitFeature)
+    @blp.alt_response(404, schema=ProblemSchema, description="No such unit")
+    def get(self, code: str) -> dict[str, Any]:
+        """The unit as a GeoJSON Feature, with its boundary when one is loaded."""
+        view = get_unit(session(), code, with_boundary=True)
+        properties = _unit(view)
+        if view.boundary_geojson is not None:
+            properties.update(
+                boundary_source=view.boundary_source,
+                boundary_version=view.boundary_version,
+                boundary_note=BOUNDARY_NOTE,
+            )
+        return {
+            "type": "Feature",
+            "id": view.code,
+            "geometry": view.boundary_geojson,
+            "properties": properties,
+        }

@@ -1,0 +1,205 @@
+"""Households: officials register, read, correct, move and dissolve those of their communes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import BEARER_SECURITY, current_actor
+from api.core import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IF_MATCH_PARAMETER,
+    ProblemSchema,
+    etag,
+    idempotent,
+    if_match,
+    session,
+)
+from api.v1.schemas import (
+    CommunePageQuery,
+    FeedOut,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPatchIn,
+    MoveIn,
+)
+from registry import (
+    HouseholdView,
+    MoveTarget,
+    Registration,
+    Rules,
+    dissolve_household,
+    get_household,
+    move_household,
+    register_household,
+    update_household,
+)
+from registry.sync import FeedPage, changed_households, household_key
+
+blp = Blueprint(
+    "households",
+    __name__,
+    url_prefix="/v1/households",
+    description="Households (personal data: officials of the commune and admins only)",
+)
+
+Reply = tuple[HouseholdView, int, dict[str, str]]
+
+
+def rules() -> Rules:
+    """The registration rules configured for the app."""
+    config = current_app.config
+    return Rules(
+        accuracy_limit_m=config["GPS_ACCURACY_LIMIT_M"],
+        duplicate_radius_m=config["DUPLICATE_RADIUS_M"],
+    )
+
+
+def _client_made_id(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A client-made household id is an idempotency key of its own (shared with sync)."""
+    try:
+        return household_key(body) if body.get("id") else None
+    except ValueError:
+        return None  # not a UUID: the schema reports it
+
+
+def _headers(view: HouseholdView) -> dict[str, str]:
+    return {
+        "Location": url_for("households.Household", household_id=view.id),
+        "ETag": etag(view.version),
+    }
+
+
+@blp.route("")
+class Households(MethodView):
+    """The collection of households."""
+
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.arguments(CommunePageQuery, location="query")
+    @blp.response(200, FeedOut, description="Changes after `since`, oldest first")
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
+    @blp.alt_response(422, schema=ProblemSchema, description="Bad commune or cursor")
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Delta feed: households changed in the caller's communes after the cursor.
+
+        Dissolved and moved-away households are included as tombstones (their `status` says
+        so). Keep `next_cursor` and pass it as `since`; a change committed while you read is
+        never skipped, because the feed serves only changes below every write still in flight.
+        """
+        page: FeedPage = changed_households(
+            session(), current_actor(), query["commune"], query["since"], query["limit"]
+        )
+        return {"items": page.items, "next_cursor": str(page.next_cursor)}
+
+    @idempotent(_client_made_id)
+    @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @blp.arguments(HouseholdIn)
+    @blp.response(201, HouseholdOut, description="Registered; `Location` and `ETag` set")
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
+    @blp.alt_response(
+        409,
+        schema=ProblemSchema,
+        description="Possible duplicate (with `candidate`), cell full, id taken, key in use",
+    )
+    @blp.alt_response(422, schema=ProblemSchema, description="Invalid fields; key reused")
+    def post(self, registration: Registration) -> Reply:
+        """Register a household at a new address and mint its digital address code.
+
+        Idempotent: a retry with the same `Idempotency-Key`, or with the same client-made `id`,
+        and the same body returns the first response (201, same body and headers,
+        `Idempotent-Replayed: true`); the same key or id with another body is 422. An `id`
+        registered by another official is 409.
+        """
+        view = register_household(session(), current_actor(), registration, rules())
+        return view, 201, _headers(view)
+
+
+@blp.route("/<uuid:household_id>")
+class Household(MethodView):
+    """One household."""
+
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(200, HouseholdOut)
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
+    @blp.alt_response(404, schema=ProblemSchema, description="No such household")
+    def get(self, household_id: uuid.UUID) -> tuple[HouseholdView, int, dict[str, Any]]:
+        """A household with its address and head of household."""
+        view = get_household(session(), current_actor(), household_id)
+        return view, 200, {"ETag": etag(view.version)}
+
+    @idempotent()
+    @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
+    @blp.arguments(HouseholdPatchIn)
+    @blp.response(200, HouseholdOut, description="Changed; new `ETag`")
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
+    @blp.alt_response(404, schema=ProblemSchema, description="No such household")
+    @blp.alt_response(409, schema=ProblemSchema, description="Dissolved or moved away")
+    @blp.alt_response(
+        412, schema=ProblemSchema, description="Stale `If-Match`: `current` holds the record"
+    )
+    @blp.alt_response(422, schema=ProblemSchema, description="Invalid fields")
+    @blp.alt_response(428, schema=ProblemSchema, description="No `If-Match`")
+    def patch(self, changes: dict[str, Any], household_id: uuid.UUID) -> Reply:
+        """Correct the head of household or the member count (requires `If-Match`)."""
+        changed = update_household(
+            session(), current_actor(), household_id, changes, if_match(required=True)
+        )
+        return changed.view, 200, {"ETag": etag(changed.view.version)}
+
+    @idempotent()
+    @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
+    @blp.response(200, HouseholdOut, description="Dissolved (the record stays)")
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
+    @blp.alt_response(404, schema=ProblemSchema, description="No such household")
+    @blp.alt_response(409, schema=ProblemSchema, description="Moved away")
+    @blp.alt_response(412, schema=ProblemSchema, description="Stale `If-Match`")
+    def delete(self, household_id: uuid.UUID) -> Reply:
+        """Dissolve a household (soft); its address becomes vacant. Repeating it is harmless."""
+        changed = dissolve_household(
+            session(), current_actor(), household_id, if_match(required=False)
+        )
+        return changed.view, 200, {"ETag": etag(changed.view.version)}
+
+
+@blp.route("/<uuid:household_id>/move")
+class Move(MethodView):
+    """A household's move."""
+
+    @idempotent()
+    @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER, IF_MATCH_PARAMETER])
+    @blp.arguments(MoveIn)
+    @blp.response(200, HouseholdOut, description="Moved within the commune (same id)")
+    @blp.alt_response(
+        201,
+        schema=HouseholdOut,
+        description="Moved to another commune: the continuing record (`Location`); the old one"
+        " is `moved` with `moved_to`",
+    )
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(403, schema=ProblemSchema, description="A commune not assigned")
+    @blp.alt_response(404, schema=ProblemSchema, description="No such household or address")
+    @blp.alt_response(
+        409, schema=ProblemSchema, description="Occupied, retired, inactive, possible duplicate"
+    )
+    @blp.alt_response(412, schema=ProblemSchema, description="Stale `If-Match`")
+    @blp.alt_response(422, schema=ProblemSchema, description="Invalid target or location")
+    def post(self, target: MoveTarget, household_id: uuid.UUID) -> Reply:
+        """Move to a vacant address (`code`) or a new point (`location`, `address`: new code).
+
+        The old address becomes vacant and keeps its code. `If-Match` is optional.
+        """
+        changed = move_household(
+            session(), current_actor(), household_id, target, if_match(required=False), rules()
+        )
+        view = changed.view
+        return view, 201 if changed.created else 200, _headers(view)

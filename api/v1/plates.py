@@ -1,0 +1,293 @@
+"""QR codes and printable plates of addresses, and a commune's print run (streamed).
+
+A code's QR code never changes (it carries the code's scan URL), so its images are cached for
+a year as immutable. A plate also shows the address text, which an official may correct, so
+its PDF is cached briefly and revalidated by ETag. A print run is rendered while it is sent,
+from a server-side cursor, so memory stays flat however large the commune.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from marshmallow.validate import Range
+from sqlalchemy.orm import Session
+
+from api.auth import BEARER_SECURITY, current_actor
+from api.core import ProblemSchema, limiter, public_limit, session
+from api.core.db import new_session
+from geo import AddressCode
+from qr import MAX_PER_PAGE, MAX_SCALE, MIN_SCALE, Plate, iter_plates, plate_pdf, qr_png, qr_svg
+from qr import scan_url as make_scan_url
+from registry import AddressView, format_line, get_address, iter_plate_addresses, plan_print_run
+
+blp = Blueprint(
+    "plates",
+    __name__,
+    description="QR codes and printable address plates (PDF), one or a commune's print run",
+)
+
+#: A code's QR code never changes: cache it for a year without revalidation.
+QR_CACHE_CONTROL = "public, max-age=31536000, immutable"
+#: A plate shows address text that can be corrected: cache briefly, then revalidate.
+PLATE_CACHE_CONTROL = "public, max-age=300"
+#: Print runs are for officials only: never stored by any cache.
+PRINT_RUN_CACHE_CONTROL = "private, no-store"
+DEFAULT_SCALE = 8
+DEFAULT_PER_PAGE = 6
+#: Part of every ETag: bump it when the QR or plate rendering changes.
+RENDER_VERSION = "1"
+
+BINARY = {"type": "string", "format": "binary"}
+RETIRED_NOTE = "Mã đã thu hồi"
+SUCCESSOR_NOTE = "Mã đã thu hồi; mã mới: {successor}"
+UNIT_LABEL = "Căn hộ {unit}"
+
+
+class QrQuery(Schema):
+    """Options of the PNG image."""
+
+    scale = fields.Integer(
+        load_default=DEFAULT_SCALE,
+        validate=Range(MIN_SCALE, MAX_SCALE),
+        metadata={"description": f"Pixels per module ({MIN_SCALE}-{MAX_SCALE})"},
+    )
+
+
+class PrintRunQuery(Schema):
+    """Options of a print run."""
+
+    per_page = fields.Integer(
+        load_default=DEFAULT_PER_PAGE,
+        validate=Range(1, MAX_PER_PAGE),
+        metadata={"description": "Plates per A4 page, with cut marks"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlateSettings:
+    """What plates take from the configuration, read once so a stream needs no app context."""
+
+    base_url: str
+    authority: str
+    font_dir: str
+
+    @classmethod
+    def current(cls) -> PlateSettings:
+        """The settings of the current app."""
+        config = current_app.config
+        return cls(
+            str(config["PUBLIC_BASE_URL"]),
+            str(config["ISSUING_AUTHORITY"]),
+            str(config["PLATE_FONT_DIR"]),
+        )
+
+    def scan_url(self, code: AddressCode) -> str:
+        """The URL a plate's QR code carries for ``code``."""
+        return make_scan_url(self.base_url, code.canonical)
+
+    def plate(self, view: AddressView) -> Plate:
+        """What the plate of ``view`` shows (the authority may name {commune} and {province})."""
+        street_part = format_line(view.house_number, view.alley, view.street, view.hamlet, "", "")
+        unit = UNIT_LABEL.format(unit=view.code.unit) if view.code.unit else ""
+        authority = self.authority.replace("{commune}", view.commune_name)
+        return Plate(
+            display_code=view.code.display,
+            scan_url=self.scan_url(view.code),
+            address_line=", ".join(part for part in (unit, street_part) if part),
+            commune=view.commune_name,
+            province=view.province_name,
+            authority=authority.replace("{province}", view.province_name),
+            status_note=status_note(view),
+        )
+
+
+def status_note(view: AddressView) -> str | None:
+    """The plate's red note for a retired code (with its successor), None for an active one."""
+    if view.status == "active":
+        return None
+    if view.successor is not None:
+        return SUCCESSOR_NOTE.format(successor=view.successor.display)
+    return RETIRED_NOTE
+
+
+def _etag(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join([RENDER_VERSION, *parts]).encode()).hexdigest()[:32]
+
+
+def _cached(
+    make_body: Callable[[], bytes],
+    *,
+    mimetype: str,
+    etag: str,
+    cache_control: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A 200 with ``make_body()``, or a 304 without rendering when If-None-Match has the ETag."""
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(make_body(), mimetype=mimetype, headers=headers)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+def _file_name(code: AddressCode) -> str:
+    return code.canonical.replace("/", "-")
+
+
+_ERRORS = (
+    (304, None, "Not modified: the If-None-Match ETag is current"),
+    (404, ProblemSchema, "No address has this code"),
+    (422, ProblemSchema, "Not a valid code (format/check) or option"),
+    (429, ProblemSchema, "Rate limit exceeded"),
+)
+
+
+def _document_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    for status, schema, description in _ERRORS:
+        view = blp.alt_response(status, schema=schema, description=description)(view)
+    return view
+
+
+@blp.route("/v1/addresses/<path:code>/qr.png")
+class QrPng(MethodView):
+    """The QR code of an address as a PNG."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+
+    @blp.arguments(QrQuery, location="query")
+    @blp.response(200, BINARY, content_type="image/png", description="1-bit PNG, quiet zone")
+    @_document_errors
+    def get(self, query: dict[str, Any], code: str) -> Response:
+        """QR code (PNG) carrying the scan URL `PUBLIC_BASE_URL/a/CODE`; cached immutably."""
+        view = get_address(session(), AddressCode.parse(code))
+        payload, scale = PlateSettings.current().scan_url(view.code), query["scale"]
+        return _cached(
+            lambda: qr_png(payload, scale),
+            mimetype="image/png",
+            etag=_etag("png", payload, str(scale)),
+            cache_control=QR_CACHE_CONTROL,
+        )
+
+
+@blp.route("/v1/addresses/<path:code>/qr.svg")
+class QrSvg(MethodView):
+    """The QR code of an address as an SVG."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+
+    @blp.response(200, BINARY, content_type="image/svg+xml", description="1 mm per module")
+    @_document_errors
+    def get(self, code: str) -> Response:
+        """QR code (SVG, vector) carrying the scan URL; cached immutably."""
+        view = get_address(session(), AddressCode.parse(code))
+        payload = PlateSettings.current().scan_url(view.code)
+        return _cached(
+            lambda: qr_svg(payload),
+            mimetype="image/svg+xml",
+            etag=_etag("svg", payload),
+            cache_control=QR_CACHE_CONTROL,
+        )
+
+
+@blp.route("/v1/addresses/<path:code>/plate.pdf")
+class PlatePdf(MethodView):
+    """The printable plate of an address."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+
+    @blp.response(200, BINARY, content_type="application/pdf", description="200 x 120 mm plate")
+    @_document_errors
+    def get(self, code: str) -> Response:
+        """Plate (PDF): display code, QR code, address, commune, province, issuing authority."""
+        view = get_address(session(), AddressCode.parse(code))
+        settings = PlateSettings.current()
+        plate = settings.plate(view)
+        name = _file_name(view.code)
+        return _cached(
+            lambda: plate_pdf(plate, font_dir=settings.font_dir),
+            mimetype="application/pdf",
+            etag=_etag("plate", repr(plate)),
+            cache_control=PLATE_CACHE_CONTROL,
+            headers={"Content-Disposition": f'inline; filename="plate-{name}.pdf"'},
+        )
+
+
+@blp.route("/v1/admin-units/<string:code>/plates.pdf")
+class CommunePlates(MethodView):
+    """The plates of every active address of a commune, several per A4 page."""
+
+    @blp.arguments(PrintRunQuery, location="query")
+    @blp.response(200, BINARY, content_type="application/pdf", description="A4, cut marks")
+    @blp.alt_response(401, schema=ProblemSchema, description="Missing or invalid token")
+    @blp.alt_response(403, schema=ProblemSchema, description="Commune outside your assignment")
+    @blp.alt_response(404, schema=ProblemSchema, description="No such commune, or no address")
+    @blp.alt_response(422, schema=ProblemSchema, description="Not a commune, or a bad option")
+    @blp.doc(security=BEARER_SECURITY)
+    def get(self, query: dict[str, Any], code: str) -> Response:
+        """Print run (PDF, streamed): officials of the commune and admins."""
+        current_actor().require_access(code)
+        run = plan_print_run(session(), code)
+        # The print run reads through a session of its own, held for as long as the stream;
+        # the request's session is done: give its connection back now, not after the stream.
+        session().close()
+        body = stream_print_run(run.commune.code, per_page=query["per_page"])
+        return Response(
+            body,
+            mimetype="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="plates-{run.commune.code}.pdf"',
+                "Cache-Control": PRINT_RUN_CACHE_CONTROL,
+                "X-Plate-Count": str(run.count),
+                "X-Accel-Buffering": "no",  # let a proxy pass the stream on as it comes
+            },
+        )
+
+
+def stream_print_run(
+    commune_code: str,
+    *,
+    per_page: int = DEFAULT_PER_PAGE,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """The print-run PDF of a commune, a few dozen pages at a time, from a server-side cursor.
+
+    The stream outlives the request (a WSGI server iterates the body after the view returns
+    and the request's session is closed), so it reads through a session of its own, closed
+    when the stream ends or is abandoned, and needs no app context once it is returned. The
+    first piece is rendered before this returns, so that a missing font or a plate that cannot
+    be printed is raised while an error response can still be sent.
+    """
+    settings = PlateSettings.current()
+    db = new_session()
+    try:
+        chunks = iter_plates(
+            (settings.plate(view) for view in iter_plate_addresses(db, commune_code)),
+            per_page=per_page,
+            progress=progress,
+            font_dir=settings.font_dir,
+        )
+        first = next(chunks)
+    except BaseException:
+        db.close()
+        raise
+    return _streamed(first, chunks, db)
+
+
+def _streamed(first: bytes, chunks: Generator[bytes, None, int], db: Session) -> Iterator[bytes]:
+    """``first``, then the rest of ``chunks``; closes the cursor and the session at the end."""
+    try:
+        yield first
+        yield from chunks
+    finally:
+        chunks.close()
+        db.close()

@@ -1,0 +1,231 @@
+"""Schemas of the business API: validation verdicts, matches, nearby and search results.
+
+Every address goes out through ``AddressOut`` (the public view): no schema here has a field
+for a person's name, citizen ID or phone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, pre_dump
+from marshmallow.validate import Length, Range
+
+from api.v1.schemas.common import AddressOut, CodeRef, code_ref, present_address
+from geo import Point
+from registry.address_text import AddressMatch, ComponentMatch
+from registry.lookups import (
+    MAX_BATCH,
+    Nearby,
+    SearchHit,
+    Suggestion,
+    ValidationRequest,
+    ValidationResult,
+)
+
+# --- input -----------------------------------------------------------------------------------
+
+
+class PointIn(Schema):
+    """A WGS 84 location."""
+
+    lat = fields.Float(required=True, validate=Range(-90, 90))
+    lon = fields.Float(required=True, validate=Range(-180, 180))
+
+    @post_load
+    def _point(self, data: dict[str, Any], **_: Any) -> Point:
+        return Point(lon=data["lon"], lat=data["lat"])
+
+
+class ValidateIn(Schema):
+    """A code as the customer typed it, with optional typed address and location."""
+
+    code = fields.String(
+        required=True, validate=Length(1, 64), metadata={"example": "7PH875FV+6R-2W"}
+    )
+    address_text = fields.String(
+        validate=Length(max=500),
+        allow_none=True,
+        metadata={"example": "12 ngõ 34/5 Nguyễn Văn Cừ, P. Bắc Giang, Bắc Ninh"},
+    )
+    location = fields.Nested(PointIn, allow_none=True)
+
+    @post_load
+    def _request(self, data: dict[str, Any], **_: Any) -> ValidationRequest:
+        return ValidationRequest(data["code"], data.get("address_text"), data.get("location"))
+
+
+class BatchIn(Schema):
+    """Up to 1,000 validations."""
+
+    items = fields.List(fields.Nested(ValidateIn), required=True, validate=Length(1, MAX_BATCH))
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class ComponentOut(Schema):
+    """One component of a typed address."""
+
+    status = fields.String(metadata={"enum": ["confirmed", "corrected", "missing", "mismatch"]})
+    typed = fields.String(allow_none=True)
+    registered = fields.String(allow_none=True)
+    note = fields.String(
+        allow_none=True, metadata={"enum": ["accents", "spelling", "legacy", None]}
+    )
+
+
+class LegacyOut(Schema):
+    """The pre-2025 units a district-based address named."""
+
+    ward = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
+    province = fields.String(allow_none=True)
+
+
+class MatchOut(Schema):
+    """How a typed address matches the registered one."""
+
+    score = fields.Float(metadata={"description": "0 to 1"})
+    components = fields.Dict(keys=fields.String(), values=fields.Nested(ComponentOut))
+    legacy = fields.Nested(LegacyOut, allow_none=True)
+
+    @pre_dump
+    def _from_match(self, match: AddressMatch, **_: Any) -> dict[str, Any]:
+        return present_match(match)
+
+
+def _component(component: ComponentMatch) -> dict[str, Any]:
+    return {
+        "status": component.status.value,
+        "typed": component.typed,
+        "registered": component.registered,
+        "note": component.note,
+    }
+
+
+def present_match(match: AddressMatch) -> dict[str, Any]:
+    """The public dictionary of a match."""
+    legacy = match.legacy
+    return {
+        "score": match.score,
+        "components": {name: _component(c) for name, c in match.components.items()},
+        "legacy": None
+        if legacy is None
+        else {"ward": legacy.ward, "district": legacy.district, "province": legacy.province},
+    }
+
+
+class SuggestionOut(Schema):
+    """A registered code the caller probably meant."""
+
+    code = fields.String()
+    display_code = fields.String()
+    edit = fields.String(
+        metadata={
+            "enum": [
+                "substitution",
+                "swap",
+                "jump_swap",
+                "twin",
+                "missing",
+                "extra",
+                "sequence",
+                "unit",
+            ]
+        }
+    )
+    position = fields.Integer(allow_none=True)
+    address = fields.Nested(AddressOut)
+    match = fields.Nested(MatchOut, allow_none=True)
+    distance_m = fields.Float(allow_none=True)
+
+    @pre_dump
+    def _from_suggestion(self, suggestion: Suggestion, **_: Any) -> dict[str, Any]:
+        return {
+            "code": suggestion.address.code.canonical,
+            "display_code": suggestion.address.code.display,
+            "edit": suggestion.edit,
+            "position": suggestion.position,
+            "address": suggestion.address,
+            "match": suggestion.match,
+            "distance_m": suggestion.distance_m,
+        }
+
+
+class ValidationOut(Schema):
+    """The verdict on a code, with what the registry knows about it."""
+
+    verdict = fields.String(
+        metadata={"enum": ["VALID", "INVALID_FORMAT", "INVALID_CHECK", "NOT_FOUND", "RETIRED"]}
+    )
+    action = fields.String(metadata={"enum": ["ACCEPT", "CONFIRM", "FIX"]})
+    granularity = fields.String(metadata={"enum": ["UNIT", "PREMISE", "CELL", "NONE"]})
+    input = fields.String(metadata={"description": "The code as sent"})
+    message = fields.String(metadata={"description": "Why, for a person"})
+    code = fields.String(allow_none=True, metadata={"description": "Canonical form"})
+    display_code = fields.String(allow_none=True)
+    address = fields.Nested(AddressOut, allow_none=True)
+    successor = fields.Nested(CodeRef, allow_none=True)
+    suggestions = fields.List(fields.Nested(SuggestionOut))
+    match = fields.Nested(MatchOut, allow_none=True)
+    distance_m = fields.Float(
+        allow_none=True, metadata={"description": "From `location` to the address, metres"}
+    )
+
+    @pre_dump
+    def _from_result(self, result: ValidationResult, **_: Any) -> dict[str, Any]:
+        code = result.code
+        return {
+            "verdict": result.verdict.value,
+            "action": result.action.value,
+            "granularity": result.granularity.value,
+            "input": result.input,
+            "message": result.message,
+            "code": code.canonical if code else None,
+            "display_code": code.display if code else None,
+            "address": result.address,
+            "successor": code_ref(result.successor),
+            "suggestions": list(result.suggestions),
+            "match": result.match,
+            "distance_m": result.distance_m,
+        }
+
+
+class BatchOut(Schema):
+    """One result per item, in request order."""
+
+    results = fields.List(fields.Nested(ValidationOut))
+
+
+class NearbyOut(AddressOut):
+    """A nearby address: the public view and its distance."""
+
+    distance_m = fields.Float(metadata={"description": "Ellipsoidal distance, metres"})
+
+    @pre_dump
+    def _from_view(self, item: Nearby, **_: Any) -> dict[str, Any]:
+        return present_address(item.address) | {"distance_m": round(item.distance_m, 1)}
+
+
+class NearbyPage(Schema):
+    """Nearest addresses first."""
+
+    items = fields.List(fields.Nested(NearbyOut))
+
+
+class SearchHitOut(AddressOut):
+    """A found address: the public view, its score and the match of the query."""
+
+    score = fields.Float(metadata={"description": "0 to 1, over the parts the query names"})
+    match = fields.Nested(MatchOut)
+
+    @pre_dump
+    def _from_view(self, hit: SearchHit, **_: Any) -> dict[str, Any]:
+        return present_address(hit.address) | {"score": round(hit.score, 3), "match": hit.match}
+
+
+class SearchPage(Schema):
+    """Best matches first."""
+
+    items = fields.List(fields.Nested(SearchHitOut))

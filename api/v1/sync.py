@@ -1,0 +1,254 @@
+"""Batch sync for the mobile app: ``POST /v1/sync`` with up to 500 queued operations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow.validate import Length, OneOf, Range
+
+from api.auth import BEARER_SECURITY, current_actor
+from api.core import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    ProblemSchema,
+    etag,
+    geo_problem,
+    idempotent,
+    registry_problem,
+    session,
+)
+from api.v1.households import rules
+from api.v1.schemas import (
+    AddressOut,
+    AddressPatchIn,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPatchIn,
+    MoveIn,
+)
+from geo import AddressCode, GeoError
+from registry import AddressView, Changed, Precondition
+from registry.errors import InvalidInput, RegistryError
+from registry.sync import (
+    MAX_OPERATIONS,
+    OP_KINDS,
+    Operation,
+    Reply,
+    Unparsable,
+    operation_key,
+    run_batch,
+)
+
+blp = Blueprint(
+    "sync", __name__, url_prefix="/v1/sync", description="Batch sync of the mobile app's queue"
+)
+
+
+class DissolveIn(Schema):
+    """Why the household is dissolved (optional)."""
+
+    reason = fields.String(validate=Length(1, 200))
+
+
+DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "create": HouseholdIn,
+    "update": HouseholdPatchIn,
+    "move": MoveIn,
+    "dissolve": DissolveIn,
+    "correct_address": AddressPatchIn,
+}
+DATA_FORMATS = [
+    {"title": "create", "allOf": [{"$ref": "#/components/schemas/HouseholdIn"}]},
+    {"title": "update", "allOf": [{"$ref": "#/components/schemas/HouseholdPatchIn"}]},
+    {"title": "move", "allOf": [{"$ref": "#/components/schemas/MoveIn"}]},
+    {"title": "dissolve", "type": "object", "properties": {"reason": {"type": "string"}}},
+    {"title": "correct_address", "allOf": [{"$ref": "#/components/schemas/AddressPatchIn"}]},
+]
+
+
+class SyncOperationIn(Schema):
+    """One queued operation. `data` is the body the matching endpoint takes."""
+
+    op = fields.String(required=True, validate=OneOf(OP_KINDS))
+    op_id = fields.String(
+        validate=Length(1, 100),
+        metadata={"description": "Client-made id of the operation (a UUID); keys its replay"},
+    )
+    id = fields.String(
+        validate=Length(1, 60),
+        metadata={
+            "description": "Household id (UUID; optional for create: client-made id) or, for "
+            "correct_address, the address code"
+        },
+    )
+    base_version = fields.Integer(
+        strict=True,
+        validate=Range(min=1),
+        allow_none=True,
+        metadata={"description": "Version the change is based on (required except create)"},
+    )
+    force = fields.Boolean(
+        load_default=False, metadata={"description": "Apply even if the record changed"}
+    )
+    data = fields.Dict(
+        load_default=dict,
+        metadata={
+            "description": "create: the body of POST /v1/households; update: PATCH "
+            "/v1/households/{id}; move: POST /v1/households/{id}/move; dissolve: {reason}; "
+            "correct_address: PATCH /v1/addresses/{code}",
+            "oneOf": DATA_FORMATS,
+        },
+    )
+
+    @validates_schema
+    def _id_needed(self, data: dict[str, Any], **_: Any) -> None:
+        if data["op"] != "create" and not data.get("id"):
+            raise ValidationError(f"a {data['op']} operation needs id", "id")
+
+
+class SyncBatchIn(Schema):
+    """Queued operations, applied in order."""
+
+    operations = fields.List(
+        fields.Nested(SyncOperationIn), required=True, validate=Length(1, MAX_OPERATIONS)
+    )
+
+
+class SyncResultOut(Schema):
+    """The result of one operation, in the operation's position."""
+
+    index = fields.Integer()
+    op = fields.String()
+    id = fields.String(allow_none=True)
+    status = fields.Integer(metadata={"description": "HTTP status the operation alone would get"})
+    resolution = fields.String(
+        metadata={"enum": ["applied", "merged", "forced", "unchanged"]},
+    )
+    household = fields.Dict(metadata={"allOf": [{"$ref": "#/components/schemas/HouseholdOut"}]})
+    address = fields.Dict(metadata={"allOf": [{"$ref": "#/components/schemas/AddressOut"}]})
+    problem = fields.Dict(metadata={"allOf": [{"$ref": "#/components/schemas/Problem"}]})
+
+
+class SyncOut(Schema):
+    """One result per operation, in the same order."""
+
+    results = fields.List(fields.Nested(SyncResultOut))
+
+
+@blp.route("")
+class Sync(MethodView):
+    """The sync endpoint."""
+
+    @idempotent()
+    @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @blp.arguments(SyncBatchIn)
+    @blp.response(200, SyncOut, description="One result per operation, in order")
+    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
+    @blp.alt_response(409, schema=ProblemSchema, description="Same key still running")
+    @blp.alt_response(422, schema=ProblemSchema, description="Malformed batch; key reused")
+    def post(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Apply queued operations in order, each in its own savepoint.
+
+        Each result has `status` (what the operation alone would get), and the record
+        (`household` or `address`, with `resolution`: `applied`, `merged` when a stale
+        `base_version` touched other fields than the changes since, `forced`, `unchanged`) or
+        `problem` (problem details; 412 carries `current`). A failing operation does not undo
+        the others. Sending the same operations again changes nothing and returns the same
+        results.
+        """
+        raw = batch["operations"]
+        replies = run_batch(
+            session(), current_actor(), [_parse(op) for op in raw], rules(), _present, _explain
+        )
+        return {
+            "results": [_result(index, op, reply) for index, (op, reply) in _pairs(raw, replies)]
+        }
+
+
+def _pairs(
+    raw: list[dict[str, Any]], replies: list[Reply]
+) -> enumerate[tuple[dict[str, Any], Reply]]:
+    return enumerate(zip(raw, replies, strict=True))
+
+
+def _parse(raw: Mapping[str, Any]) -> Operation | Unparsable:
+    kind, target_text, data = raw["op"], raw.get("id"), dict(raw["data"])
+    try:
+        if kind == "create" and target_text:
+            if data.get("id") not in (None, target_text):
+                raise InvalidInput("id and data.id differ", {"id": ["differs from data.id"]})
+            data["id"] = target_text
+        target = _target(kind, target_text)
+        payload = DATA_SCHEMAS[kind]().load(data)
+    except ValidationError as error:
+        messages = (
+            error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        )
+        return Unparsable(InvalidInput("the operation has invalid fields; see errors", messages))
+    except (RegistryError, GeoError) as error:
+        return Unparsable(error)
+    key, digest = operation_key({**raw, "data": data})
+    precondition = Precondition(
+        base_version=raw.get("base_version"),
+        required=kind != "create",
+        merge=True,
+        force=raw["force"],
+    )
+    return Operation(kind, target, payload, precondition, key, digest, raw.get("op_id"))
+
+
+def _target(kind: str, text: str | None) -> uuid.UUID | AddressCode | None:
+    if kind == "create" or text is None:
+        return None
+    if kind == "correct_address":
+        return AddressCode.parse(text)
+    try:
+        return uuid.UUID(text)
+    except ValueError as error:
+        raise InvalidInput("not a household id", {"id": ["not a UUID"]}) from error
+
+
+def _present(operation: Operation, changed: Changed[Any]) -> Reply:
+    view = changed.view
+    if isinstance(view, AddressView):
+        return Reply(
+            200,
+            {"resolution": changed.resolution, "address": AddressOut().dump(view)},
+            {"ETag": etag(view.version)},
+        )
+    household = HouseholdOut().dump(view)
+    headers = {
+        "Location": url_for("households.Household", household_id=view.id),
+        "ETag": etag(view.version),
+    }
+    if operation.kind == "create":
+        # The same stored form as POST /v1/households: either replays the other.
+        return Reply(201, household, headers)
+    status = 201 if changed.created else 200
+    return Reply(status, {"resolution": changed.resolution, "household": household}, headers)
+
+
+def _explain(error: RegistryError | GeoError) -> Reply:
+    if isinstance(error, RegistryError):
+        status, body, headers = registry_problem(error)
+        return Reply(status, body, headers)
+    status, body = geo_problem(error)
+    return Reply(status, body)
+
+
+def _result(index: int, raw: Mapping[str, Any], reply: Reply) -> dict[str, Any]:
+    result: dict[str, Any] = {"index": index, "op": raw["op"], "id": raw.get("id")}
+    result["status"] = reply.status
+    if reply.status >= 400:
+        result["problem"] = reply.body
+    elif raw["op"] == "create":
+        result["household"] = reply.body
+        result["id"] = reply.body.get("id")
+    else:
+        result.update(reply.body)
+    return result

@@ -1,0 +1,72 @@
+"""Business API: validate codes (and typed addresses) one at a time or in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from flask.views import MethodView
+
+from api.auth import KEYED, SECURITY, KeyedBlueprint
+from api.core import ProblemSchema, session
+from api.v1.schemas import BatchIn, BatchOut, ValidateIn, ValidationOut
+from registry.lookups import (
+    ValidationRequest,
+    ValidationResult,
+    validate,
+    validate_batch,
+)
+
+blp = KeyedBlueprint(
+    "validate",
+    __name__,
+    url_prefix="/v1/validate",
+    description="Validate codes and typed addresses: verdicts, suggestions, actions (API key)",
+)
+
+ERRORS = (
+    (401, "No or unknown API key"),
+    (403, "Revoked API key"),
+    (422, "Invalid fields"),
+    (429, "Rate limit of the key exceeded (see Retry-After)"),
+)
+
+
+def _document_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    for status, description in ERRORS:
+        view = blp.alt_response(status, schema=ProblemSchema, description=description)(view)
+    return view
+
+
+@blp.route("")
+class Validate(MethodView):
+    """Validate one code."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = KEYED
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ValidateIn)
+    @blp.response(200, ValidationOut)
+    @_document_errors
+    def post(self, request: ValidationRequest) -> ValidationResult:
+        """The verdict on a code, its public address, suggestions and the typed address's match.
+
+        `verdict`: VALID, INVALID_FORMAT, INVALID_CHECK, NOT_FOUND or RETIRED; `action`:
+        ACCEPT, CONFIRM or FIX. A verdict is an answer, not an error: always 200.
+        """
+        return validate(session(), request)
+
+
+@blp.route("/batch")
+class ValidateBatch(MethodView):
+    """Validate up to 1,000 codes."""
+
+    decorators: ClassVar[list[Callable[..., Any]]] = KEYED
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(BatchIn)
+    @blp.response(200, BatchOut)
+    @_document_errors
+    def post(self, batch: dict[str, list[ValidationRequest]]) -> dict[str, Any]:
+        """One result per item, in request order (a constant number of database queries)."""
+        return {"results": validate_batch(session(), batch["items"])}

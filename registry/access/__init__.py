@@ -1,0 +1,33 @@
+"""Who may act: officials and admins with their communes and bearer tokens, business API keys."""
+
+from registry.access.actors import Actor
+from registry.access.api_clients import (
+    DEFAULT_RATE_LIMIT,
+    ApiClientView,
+    authenticate,
+    create_client,
+    list_clients,
+    revoke_client,
+)
+from registry.access.users import (
+    actor_for_token,
+    create_user,
+    issue_token,
+    revoke_all_tokens,
+    revoke_token,
+)
+
+__all__ = [
+    "DEFAULT_RATE_LIMIT",
+    "Actor",
+    "ApiClientView",
+    "actor_for_token",
+    "authenticate",
+    "create_client",
+    "create_user",
+    "issue_token",
+    "list_clients",
+    "revoke_all_tokens",
+    "revoke_client",
+    "revoke_token",
+]

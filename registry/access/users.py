@@ -1,0 +1,138 @@
+"""Users (officials, admins), their communes, and bearer tokens that expire and can be revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from registry.access.actors import Actor
+from registry.errors import AuthenticationFailed, InvalidInput
+from registry.models import AdminUnit, AuthToken, User, UserCommune
+
+ROLES = ("official", "admin")
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    session: Session, username: str, password: str, role: str, communes: Iterable[str]
+) -> User:
+    """Create an official or admin assigned to ``communes``.
+
+    :raises InvalidInput: for a taken username, a short password, a bad role or commune.
+    """
+    commune_list = sorted(set(communes))
+    errors: dict[str, list[str]] = {}
+    if role not in ROLES:
+        errors["role"] = [f"must be one of {', '.join(ROLES)}"]
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"must have at least {MIN_PASSWORD_LENGTH} characters"]
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = ["is already taken"]
+    known = set(
+        session.scalars(
+            select(AdminUnit.code).where(
+                AdminUnit.code.in_(commune_list), AdminUnit.level == "commune"
+            )
+        )
+    )
+    unknown = [code for code in commune_list if code not in known]
+    if unknown:
+        errors["communes"] = [f"unknown commune codes: {', '.join(unknown)}"]
+    if role == "official" and not commune_list:
+        errors.setdefault("communes", []).append("an official needs at least one commune")
+    if errors:
+        raise InvalidInput("the user cannot be created", errors)
+    user = User(username=username, password_hash=_hasher.hash(password), role=role)
+    session.add(user)
+    session.flush()
+    session.add_all(UserCommune(user_id=user.id, commune_code=code) for code in commune_list)
+    session.flush()
+    return user
+
+
+def issue_token(
+    session: Session, username: str, password: str, ttl: timedelta
+) -> tuple[str, datetime]:
+    """Check a password and issue a new bearer token; returns the token and its expiry.
+
+    :raises AuthenticationFailed: for an unknown user, a wrong password or a disabled user.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.active:
+        raise AuthenticationFailed("wrong username or password")
+    token = secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + ttl
+    session.add(AuthToken(user_id=user.id, token_hash=_token_hash(token), expires_at=expires_at))
+    session.flush()
+    return token, expires_at
+
+
+def actor_for_token(
+    session: Session, token: str, *, device_id: str | None = None, request_id: str | None = None
+) -> Actor:
+    """The actor a bearer token belongs to.
+
+    :raises AuthenticationFailed: for an unknown, expired or revoked token, or a disabled user.
+    """
+    row = session.execute(
+        select(User.id, User.username, User.role, User.active)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(
+            AuthToken.token_hash == _token_hash(token),
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > datetime.now(UTC),  # not now(): that is the transaction start
+        )
+    ).one_or_none()
+    if row is None or not row.active:
+        raise AuthenticationFailed("the token is invalid, expired or revoked")
+    communes = session.scalars(
+        select(UserCommune.commune_code).where(UserCommune.user_id == row.id)
+    )
+    return Actor(
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
+        communes=frozenset(communes),
+        device_id=device_id,
+        request_id=request_id,
+    )
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Revoke one bearer token (e.g. of a lost phone); revoking twice is harmless."""
+    session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == _token_hash(token), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+def revoke_all_tokens(session: Session, username: str) -> int:
+    """Revoke every live token of a user; returns how many were revoked."""
+    user_id = session.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise InvalidInput("unknown user", {"username": ["no such user"]})
+    result = session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount

@@ -1,0 +1,107 @@
+"""What the import's row checks share: the API's limits, errors, and the batch of good rows.
+
+The limits are those of the registration API's request schema (``api/v1/schemas/common.py``);
+``tests/registry/importing/test_rules.py`` holds the import to the same answers.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.importing.source import FIELDS
+
+# Limits of the API's request schema (api/v1/schemas/common.py).
+NAME_MAX = 120
+HOUSE_NUMBER_MAX = 20
+ALLEY_PART_MAX = 40
+ALLEY_PARTS_MAX = 5
+ACCURACY_MAX = 10_000.0
+MEMBERS_MAX = 99
+COMMUNE_RE = re.compile(r"\d{5}", re.ASCII)
+CITIZEN_ID_RE = re.compile(r"\d{12}", re.ASCII)
+PHONE_RE = re.compile(r"\+?[0-9][0-9 .-]{7,18}")
+POSTCODE_RE = re.compile(r"\d{5,6}", re.ASCII)
+ALLEY_SPLIT = re.compile(r"\s*[;|,]\s*")
+TRUE = frozenset({"1", "true", "yes", "y", "x", "có", "co"})
+FALSE = frozenset({"", "0", "false", "no", "n", "không", "khong"})
+NEEDS_ESCAPE = re.compile(r"[\\\r\n]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why one row (or one field of it) cannot be imported."""
+
+    row: int
+    field: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Commune:
+    """What the import needs to know about a commune of the catalogue."""
+
+    code: str
+    province_code: str
+    name: str
+    has_boundary: bool
+
+
+@dataclass(slots=True)
+class Checked:
+    """The rows that passed the row checks: numbers in arrays, text in the spool files.
+
+    Index ``i`` of every array is the ``i``-th line of both spool files.
+    """
+
+    rows: array[int] = field(default_factory=lambda: array("q"))
+    lat: array[float] = field(default_factory=lambda: array("d"))
+    lon: array[float] = field(default_factory=lambda: array("d"))
+    #: Hash of the folded house number (the duplicate rule compares those).
+    house: array[int] = field(default_factory=lambda: array("q"))
+    commune: array[int] = field(default_factory=lambda: array("H"))
+    confirm_distinct: bytearray = field(default_factory=bytearray)
+    #: 16 bytes per row: the household id given in the file, or zeros.
+    ids: bytearray = field(default_factory=bytearray)
+    errors: list[RowError] = field(default_factory=list)
+    seen: int = 0
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def house_key(house_number: str | None) -> int:
+    """The value the duplicate rule compares: the trimmed, lower-case house number."""
+    return hash(house_number.strip().lower() if house_number else None)
+
+
+def copy_text(value: str) -> str:
+    """A value escaped for PostgreSQL's COPY text format."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def array_literal(parts: Sequence[str]) -> str:
+    """A PostgreSQL text[] literal, escaped for COPY text format."""
+    quoted = ('"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"' for part in parts)
+    return copy_text("{" + ",".join(quoted) + "}")
+
+
+def cell_text(value: Any, width: int = 0) -> str:
+    """A cell as stripped text. Spreadsheets turn codes into numbers: pad those to ``width``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value)).zfill(width)
+    return str(value).strip()
+
+
+#: The fields an import understands.
+FIELD_NAMES = frozenset(FIELDS)

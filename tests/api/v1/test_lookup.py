@@ -1,0 +1,72 @@
+"""GET /v1/addresses/{code} on the hot path: the same body as the schema, the same errors."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.v1 import lookup as api_lookup
+from api.v1.lookup import find_address, nearby_body, public_body
+from api.v1.schemas.business import NearbyPage
+from api.v1.schemas.common import AddressOut
+from geo.code import AddressCode
+from geo.point import Point
+from registry.errors import NotFound
+from registry.lookups.reverse import nearest
+from tests.conftest import TEST_SETTINGS, Tester
+
+
+def test_body_is_what_the_schema_dumps(app: Flask, client: FlaskClient, tester: Tester) -> None:
+    created = tester.add_household()
+    response = client.get(f"/v1/addresses/{created['code']}")
+    assert response.status_code == 200
+    assert response.headers["ETag"] == '"1"'
+    with app.test_request_context():
+        view = find_address(AddressCode.parse(created["code"]))
+        assert public_body(view) == AddressOut().dump(view)
+        assert response.json == AddressOut().dump(view)
+
+
+def test_errors_are_unchanged(client: FlaskClient) -> None:
+    missing = client.get("/v1/addresses/7PH875FV6R2W")
+    assert missing.status_code == 404
+    assert missing.content_type == "application/problem+json"
+    assert client.get("/v1/addresses/7PH875FV6R2X").status_code == 422
+
+
+def test_each_thread_has_its_own_connection(database_url: str) -> None:
+    """In a server (sessions bound to an engine), threads never share a lookup connection."""
+    app = create_app({"DATABASE_URL": database_url, **TEST_SETTINGS})
+    seen: dict[str, list[int]] = {}
+    missing: list[str] = []
+
+    def work(name: str) -> None:
+        with app.app_context():
+            for _ in range(2):
+                lookup = api_lookup._read(lambda lookup: lookup)  # private: the thread's lookup
+                seen.setdefault(name, []).append(id(lookup.connection))
+            try:
+                api_lookup.find_address(AddressCode.parse("7PH875FV6R2W"))
+            except NotFound:
+                missing.append(name)
+
+    threads = [threading.Thread(target=work, args=(f"t{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(len(set(ids)) == 1 for ids in seen.values())  # one connection per thread
+    assert len({ids[0] for ids in seen.values()}) == 3  # and not shared
+    assert sorted(missing) == ["t0", "t1", "t2"]
+
+
+def test_reverse_body_is_what_the_schema_dumps(app: Flask, tester: Tester) -> None:
+    tester.add_household()
+    tester.add_household(house_number="14", lat=21.2850)
+    with app.test_request_context():
+        found = nearest(tester.db, Point(106.215, 21.28495), radius_m=500, limit=5)
+        assert len(found) == 2
+        assert nearby_body(found) == NearbyPage().dump({"items": found})

@@ -1,0 +1,191 @@
+"""The feed never skips a change that commits while it is read: real, separate transactions.
+
+These tests commit (they need several connections), so they work in a commune no other test
+uses (07264, Xã Tam Tiến) and delete their households and addresses afterwards. Audit events
+stay: the database refuses to delete them.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from geo.point import Point
+from registry.access.actors import Actor
+from registry.access.users import create_user
+from registry.households import Head, Location, Registration, Rules, StructuredAddress
+from registry.households import register_household as register
+from registry.lifecycle import update_household
+from registry.models import Address, CellSequence, Household
+from registry.sync.feed import changed_households, horizon
+from registry.versions import Precondition
+
+COMMUNE = "07264"
+REFERENCE = Point(106.076, 21.5025)
+
+
+@pytest.fixture
+def field_actor(engine: Engine) -> Iterator[Actor]:
+    """A committed official of the test commune; the commune's records are deleted after."""
+    with Session(engine) as session:
+        user = create_user(
+            session, f"feed-{uuid.uuid4().hex[:8]}", "correct horse battery", "official", [COMMUNE]
+        )
+        session.commit()
+        actor = Actor(user.id, user.username, "official", frozenset({COMMUNE}))
+    yield actor
+    with Session(engine) as session:
+        cells = session.scalars(select(Address.code).where(Address.commune_code == COMMUNE))
+        cell_codes = {code[:10] for code in cells}
+        session.execute(delete(Household).where(Household.commune_code == COMMUNE))
+        session.execute(delete(Address).where(Address.commune_code == COMMUNE))
+        session.execute(delete(CellSequence).where(CellSequence.cell.in_(cell_codes)))
+        session.commit()
+
+
+def registration(n: int) -> Registration:
+    """A household at its own point in the test commune (about 15 m apart)."""
+    point = Point(REFERENCE.lon + (n % 50) * 0.00015, REFERENCE.lat + (n // 50) * 0.00015)
+    return Registration(
+        location=Location(point, accuracy_m=4.0),
+        address=StructuredAddress(commune_code=COMMUNE, house_number=str(n)),
+        head=Head("Hoàng Văn Nam"),
+        members=3,
+        id=uuid.uuid4(),
+    )
+
+
+def read_all(engine: Engine, actor: Actor, cursor: int) -> tuple[list[tuple[str, int]], int]:
+    """Read the feed from ``cursor`` to its end: (id, version) items and the new cursor."""
+    items: list[tuple[str, int]] = []
+    with Session(engine) as session:
+        while True:
+            page = changed_households(session, actor, [COMMUNE], cursor, limit=7)
+            session.commit()
+            items += [(str(view.id), view.version) for view in page.items]
+            cursor = page.next_cursor
+            if len(page.items) < 7:
+                return items, cursor
+
+
+def change_seq(engine: Engine, household_id: uuid.UUID) -> int:
+    with Session(engine) as session:
+        return int(
+            session.scalars(select(Household.change_seq).where(Household.id == household_id)).one()
+        )
+
+
+def test_a_write_held_open_during_a_read_is_served_on_the_next_read(
+    engine: Engine, field_actor: Actor
+) -> None:
+    _, cursor = read_all(engine, field_actor, 0)
+    slow, fast = registration(1), registration(2)
+    with Session(engine) as writer_a, Session(engine) as writer_b:
+        register(writer_a, field_actor, slow, Rules())  # takes the lower number, stays open
+        register(writer_b, field_actor, fast, Rules())  # takes a higher number, commits first
+        writer_b.commit()
+        during, cursor_during = read_all(engine, field_actor, cursor)
+        writer_a.commit()
+    after, _ = read_all(engine, field_actor, cursor_during)
+    assert slow.id is not None and fast.id is not None
+    # The dangerous order really happened: the later commit holds the higher number.
+    assert change_seq(engine, slow.id) < change_seq(engine, fast.id)
+    # A naive feed would have served the fast one and moved past the slow one for ever.
+    assert during == []
+    assert after == [(str(slow.id), 1), (str(fast.id), 1)]
+
+
+def test_horizon_stops_below_an_open_writer_and_moves_on_when_it_ends(
+    engine: Engine, field_actor: Actor
+) -> None:
+    pending = registration(3)
+    with Session(engine) as reader, Session(engine) as writer:
+        register(writer, field_actor, pending, Rules())
+        number = writer.scalars(select(Household.change_seq).where(Household.id == pending.id))
+        taken = number.one()
+        held = horizon(reader)
+        reader.commit()
+        assert held <= taken  # the open writer's number is not served
+        writer.rollback()
+        assert horizon(reader) > taken  # and no longer holds the feed back
+
+
+def test_a_rolled_back_write_leaves_no_gap_that_blocks(engine: Engine, field_actor: Actor) -> None:
+    _, cursor = read_all(engine, field_actor, 0)
+    with Session(engine) as writer:
+        register(writer, field_actor, registration(4), Rules())
+        writer.rollback()
+    kept = registration(5)
+    with Session(engine) as writer:
+        register(writer, field_actor, kept, Rules())
+        writer.commit()
+    items, _ = read_all(engine, field_actor, cursor)
+    assert items == [(str(kept.id), 1)]
+
+
+def test_concurrent_writers_and_a_polling_reader_miss_nothing_and_repeat_nothing(
+    engine: Engine, field_actor: Actor
+) -> None:
+    seeds = [registration(10 + n) for n in range(6)]
+    with Session(engine) as session:
+        for seed in seeds:
+            register(session, field_actor, seed, Rules())
+        session.commit()
+    ids = [seed.id for seed in seeds if seed.id is not None]
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        rng = random.Random(worker)  # noqa: S311 (test timing, not security)
+        try:
+            for step in range(8):
+                with Session(engine) as session:
+                    target = rng.choice(ids)
+                    changes = {"members": rng.randint(1, 9)}
+                    update_household(session, field_actor, target, changes, Precondition.forced())
+                    if rng.random() < 0.3:
+                        register(
+                            session, field_actor, registration(100 + worker * 10 + step), Rules()
+                        )
+                    time.sleep(rng.uniform(0, 0.03))  # hold the numbers while others commit
+                    session.commit()
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    writers = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    seen: list[tuple[str, int]] = []
+    _, cursor = read_all(engine, field_actor, 0)
+    for thread in writers:
+        thread.start()
+    while any(thread.is_alive() for thread in writers):
+        items, cursor = read_all(engine, field_actor, cursor)
+        seen += items
+        time.sleep(0.005)
+    items, cursor = read_all(engine, field_actor, cursor)
+    seen += items
+    assert errors == []
+    assert len(seen) == len(set(seen)), "an (id, version) was served twice"
+    last_seen: dict[str, int] = {}
+    for household_id, version in seen:
+        assert version > last_seen.get(household_id, 0), "a version was served out of order"
+        last_seen[household_id] = version
+    seeded = {str(household_id) for household_id in ids}
+    final = _final_versions(engine)
+    changed = {key: value for key, value in final.items() if key not in seeded or value > 1}
+    assert len(changed) > len(seeded)  # the writers did register and update
+    assert last_seen == changed  # every change's latest state was served
+
+
+def _final_versions(engine: Engine) -> dict[str, Any]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Household.id, Household.version).where(Household.commune_code == COMMUNE)
+        )
+        return {str(household_id): version for household_id, version in rows}
