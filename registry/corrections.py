@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from geoalchemy2 import WKTElement
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -21,16 +20,26 @@ from geo import AddressCode, Point
 from registry import audit
 from registry.access import Actor
 from registry.addresses import AddressView, address_for, get_address
-from registry.errors import AddressOccupied, InactiveRecord, InvalidInput, NotFound
+from registry.changes import (
+    address_subject,
+    bump,
+    record_change,
+    require_active,
+    resolve_change,
+    snapshot,
+)
+from registry.errors import AddressOccupied, InvalidInput, NotFound
+from registry.geometry import point_value
 from registry.households import Location
-from registry.lifecycle import change_context
 from registry.models import Address, AdminUnit, Household
 from registry.places import locate
-from registry.versions import Changed, Precondition, Resolution, Versioned, resolve
+from registry.versions import Changed, Precondition
 
 #: Structured-address fields a correction may change (audit and merge use these names).
 ADDRESS_FIELDS = ("house_number", "alley", "street", "hamlet", "postcode")
 LOCATION_FIELDS = ("lat", "lon", "accuracy_m", "location_source")
+#: An address's fields in the audit events of its corrections.
+SNAPSHOT_FIELDS = LOCATION_FIELDS + ADDRESS_FIELDS
 FLAG_FAR_FROM_CELL = "point-far-from-cell"
 
 
@@ -69,29 +78,32 @@ def correct_address(
             {name: ["cannot be corrected"] for name in unknown} or {"_schema": ["empty"]},
         )
     address = address_for(session, actor, code, lock=True)
-    resolution = _resolve(session, address, code, correction.touches(), precondition)
-    _require_active(address, code)
-    current = get_address(session, code)
-    before, after = audit.diff(_snapshot(current), _corrected(current, correction))
+    subject = address_subject(address, code)
+    current = partial(get_address, session, code)
+    resolution = resolve_change(session, subject, correction.touches(), precondition, current)
+    require_active(subject)
+    view = get_address(session, code)
+    before, after = audit.diff(snapshot(view, SNAPSHOT_FIELDS), _corrected(view, correction))
     if not after:
-        return Changed(current, "unchanged")
+        return Changed(view, "unchanged")
     cells_away = None
     if correction.location is not None:
         point = correction.location.point
         commune = session.get(AdminUnit, address.commune_code)
         if commune is not None:
             locate(session, point, commune)
-        address.point = WKTElement(point.wkt(), srid=4326)  # type: ignore[assignment]  # GeoAlchemy2 converts WKT on write
+        address.point = point_value(point)
         address.accuracy_m = correction.location.accuracy_m
         address.location_source = correction.location.source
         cells_away = cells_from(code, point)
         address.flag = FLAG_FAR_FROM_CELL if cells_away > 1 else None
     for name, value in correction.fields.items():
         setattr(address, name, list(value) if name == "alley" else value)
-    _bump(address)
+    bump(subject, actor)
     facts = {**(context or {}), "cells_away": cells_away, "flag": address.flag}
-    context_facts = change_context(precondition, resolution, facts)
-    _record(session, actor, address, code, "address.correct", before, after, context_facts)
+    record_change(
+        session, actor, subject, "address.correct", before, after, precondition, resolution, facts
+    )
     _restamp_households(session, address)
     session.flush()
     return Changed(get_address(session, code), resolution)
@@ -113,8 +125,10 @@ def retire_address(
     :raises InvalidInput: the successor is unknown, retired or the address itself.
     """
     address = address_for(session, actor, code, lock=True)
-    resolution = _resolve(session, address, code, ["status", "successor"], precondition)
-    _require_active(address, code)
+    subject = address_subject(address, code)
+    current = partial(get_address, session, code)
+    resolution = resolve_change(session, subject, ["status", "successor"], precondition, current)
+    require_active(subject)
     occupied = session.scalar(
         select(Household.id).where(Household.address_id == address.id, Household.status == "active")
     )
@@ -126,17 +140,18 @@ def retire_address(
         _check_successor(session, code, successor)
     address.status = "retired"
     address.successor_code = successor.canonical if successor is not None else None
-    _bump(address)
+    bump(subject, actor)
     after = {"status": "retired", "successor": address.successor_code}
-    _record(
+    record_change(
         session,
         actor,
-        address,
-        code,
+        subject,
         "address.retire",
         {"status": "active", "successor": None},
         after,
-        change_context(precondition, resolution, context),
+        precondition,
+        resolution,
+        context,
     )
     return Changed(get_address(session, code), resolution)
 
@@ -163,38 +178,8 @@ def _check_successor(session: Session, code: AddressCode, successor: AddressCode
         )
 
 
-def _resolve(
-    session: Session,
-    address: Address,
-    code: AddressCode,
-    touches: list[str],
-    precondition: Precondition,
-) -> Resolution:
-    record = Versioned("address", code.canonical, address.version)
-    return resolve(session, record, touches, precondition, lambda: get_address(session, code))
-
-
-def _require_active(address: Address, code: AddressCode) -> None:
-    if address.status != "active":
-        raise InactiveRecord(f"address {code.display} is retired", successor=address.successor_code)
-
-
-def _snapshot(view: AddressView) -> dict[str, Any]:
-    return {
-        "lat": view.lat,
-        "lon": view.lon,
-        "accuracy_m": view.accuracy_m,
-        "location_source": view.location_source,
-        "house_number": view.house_number,
-        "alley": list(view.alley),
-        "street": view.street,
-        "hamlet": view.hamlet,
-        "postcode": view.postcode,
-    }
-
-
 def _corrected(view: AddressView, correction: Correction) -> dict[str, Any]:
-    corrected = {**_snapshot(view), **correction.fields}
+    corrected = {**snapshot(view, SNAPSHOT_FIELDS), **correction.fields}
     corrected["alley"] = list(corrected["alley"])
     if correction.location is not None:
         location = correction.location
@@ -207,11 +192,6 @@ def _corrected(view: AddressView, correction: Correction) -> dict[str, Any]:
     return corrected
 
 
-def _bump(address: Address) -> None:
-    address.version += 1
-    address.updated_at = datetime.now(UTC)
-
-
 def _restamp_households(session: Session, address: Address) -> None:
     """Put the households living here back in their commune's feed (their address changed)."""
     session.execute(
@@ -219,29 +199,4 @@ def _restamp_households(session: Session, address: Address) -> None:
         .where(Household.address_id == address.id, Household.status == "active")
         .values(updated_at=Household.updated_at)
         .execution_options(synchronize_session=False)
-    )
-
-
-def _record(
-    session: Session,
-    actor: Actor,
-    address: Address,
-    code: AddressCode,
-    action: str,
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
-    context: Mapping[str, Any],
-) -> None:
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action=action,
-        entity_type="address",
-        entity_id=code.canonical,
-        commune_code=address.commune_code,
-        before=before,
-        after=after,
-        version=address.version,
-        context={key: value for key, value in context.items() if value is not None},
     )

@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from geoalchemy2 import WKTElement
 from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.orm import Session
 
 from geo import SEQUENCE_SYMBOLS, AddressCode, Point
-from registry import audit
 from registry.access import Actor
 from registry.addresses import (
     AddressView,
@@ -22,6 +20,7 @@ from registry.addresses import (
     public_view_query,
     view_from_row,
 )
+from registry.changes import household_subject, record_creation, snapshot
 from registry.errors import (
     CellFull,
     Conflict,
@@ -30,10 +29,22 @@ from registry.errors import (
     LowAccuracy,
     NotFound,
 )
+from registry.geometry import point_sql, point_value
 from registry.models import Address, AdminUnit, Household
 from registry.places import locate
 
-LOCATION_SOURCES = ("gps", "map", "survey")
+#: The household's own fields: what a correction may change, and what its audit events hold.
+HOUSEHOLD_FIELDS = ("head_name", "citizen_id", "phone", "members")
+#: The address row's fields in a registration's audit event (with its code and point).
+_REGISTERED_ADDRESS_FIELDS = (
+    "accuracy_m",
+    "location_source",
+    "house_number",
+    "alley",
+    "street",
+    "hamlet",
+    "commune_code",
+)
 
 _MINT_SEQUENCE = text(
     """
@@ -145,37 +156,59 @@ def register_household(
     :raises Conflict: the household id or the building unit is already registered.
     """
     actor.require_access(registration.address.commune_code)
-    household_id = registration.id or uuid.uuid4()
+    household_id = new_household_id(session, registration.id)
+    row, code = add_address(session, actor, registration.dwelling(), rules)
+    household = add_household(
+        session, actor, household_id, row, registration.head, registration.members
+    )
+    point = registration.location.point
+    after = {
+        "code": code.canonical,
+        "lat": point.lat,
+        "lon": point.lon,
+        **snapshot(row, _REGISTERED_ADDRESS_FIELDS),
+        **snapshot(household, HOUSEHOLD_FIELDS),
+    }
+    record_creation(session, actor, household_subject(household), "household.register", after)
+    return get_household(session, actor, household_id)
+
+
+def new_household_id(session: Session, wanted: uuid.UUID | None) -> uuid.UUID:
+    """The id of a new household: ``wanted`` (made offline by the app) or a fresh one.
+
+    :raises Conflict: a household already has ``wanted`` as its id.
+    """
+    household_id = wanted or uuid.uuid4()
     if session.get(Household, household_id) is not None:
         raise Conflict(f"household {household_id} is already registered")
-    row, code = add_address(session, actor, registration.dwelling(), rules)
-    commune = row.commune_code
-    head = registration.head
-    session.add(
-        Household(
-            id=household_id,
-            address_id=row.id,
-            commune_code=commune,
-            head_name=head.full_name,
-            citizen_id=head.citizen_id,
-            phone=head.phone,
-            members=registration.members,
-            created_by=actor.user_id,
-            updated_by=actor.user_id,
-        )
+    return household_id
+
+
+def add_household(
+    session: Session,
+    actor: Actor,
+    household_id: uuid.UUID,
+    address: Address,
+    head: Head,
+    members: int,
+    moved_from: uuid.UUID | None = None,
+) -> Household:
+    """Add (and flush) an active household at ``address``, created by ``actor``."""
+    household = Household(
+        id=household_id,
+        address_id=address.id,
+        commune_code=address.commune_code,
+        head_name=head.full_name,
+        citizen_id=head.citizen_id,
+        phone=head.phone,
+        members=members,
+        moved_from=moved_from,
+        created_by=actor.user_id,
+        updated_by=actor.user_id,
     )
+    session.add(household)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        action="household.register",
-        entity_type="household",
-        entity_id=str(household_id),
-        commune_code=commune,
-        after=_audit_snapshot(code, registration),
-        version=1,
-    )
-    return get_household(session, actor, household_id)
+    return household
 
 
 def add_address(
@@ -201,7 +234,7 @@ def add_address(
     row = Address(
         code=code.symbols,
         unit=code.unit or "",
-        point=WKTElement(dwelling.location.point.wkt(), srid=4326),
+        point=point_value(dwelling.location.point),
         accuracy_m=dwelling.location.accuracy_m,
         location_source=dwelling.location.source,
         house_number=address.house_number,
@@ -279,7 +312,7 @@ def _check_accuracy(dwelling: NewDwelling, rules: Rules) -> None:
 
 def _check_duplicate(session: Session, actor: Actor, dwelling: NewDwelling, rules: Rules) -> None:
     point = dwelling.location.point
-    here = func.ST_SetSRID(func.ST_MakePoint(point.lon, point.lat), 4326)
+    here = point_sql(point)
     house = dwelling.address.house_number
     # The bounding-box test uses the GiST index; the geography test is exact in metres.
     degrees = rules.duplicate_radius_m / 50_000
@@ -368,24 +401,3 @@ def _mint(session: Session, point: Point, unit: str | None) -> AddressCode:
             cell=cell_code.plus_code,
         )
     return AddressCode.encode(point, SEQUENCE_SYMBOLS[issued - 1], unit)
-
-
-def _audit_snapshot(code: AddressCode, registration: Registration) -> dict[str, Any]:
-    address = registration.address
-    location = registration.location
-    return {
-        "code": code.canonical,
-        "lat": location.point.lat,
-        "lon": location.point.lon,
-        "accuracy_m": location.accuracy_m,
-        "location_source": location.source,
-        "house_number": address.house_number,
-        "alley": list(address.alley),
-        "street": address.street,
-        "hamlet": address.hamlet,
-        "commune_code": address.commune_code,
-        "members": registration.members,
-        "head_name": registration.head.full_name,
-        "citizen_id": registration.head.citizen_id,
-        "phone": registration.head.phone,
-    }

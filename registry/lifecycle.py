@@ -1,18 +1,19 @@
 """Life events of a household: corrections of its own fields, moves and dissolution.
 
-Every change locks the household's row, checks the version it is based on
-(:mod:`registry.versions`), bumps the version and writes one audit event, all in the caller's
-transaction. A move within the commune keeps the household's id; a move to another commune
-closes the record (status ``moved``, ``moved_to``) and continues it in a new record of that
-commune (``moved_from``), so each commune's feed and history stay its own.
+Every change locks the household's row, then takes the steps of :mod:`registry.changes`:
+checks the version it is based on (:mod:`registry.versions`), bumps the version and writes one
+audit event, all in the caller's transaction. A move within the commune keeps the household's
+id; a move to another commune closes the record (status ``moved``, ``moved_to``) and continues
+it in a new record of that commune (``moved_from``), so each commune's feed and history stay
+its own.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -22,19 +23,32 @@ from geo import AddressCode
 from registry import audit
 from registry.access import Actor
 from registry.addresses import address_for
-from registry.errors import AddressOccupied, Conflict, InactiveRecord, InvalidInput, NotFound
+from registry.changes import (
+    Subject,
+    address_subject,
+    bump,
+    household_subject,
+    record_change,
+    record_creation,
+    require_active,
+    resolve_change,
+    snapshot,
+)
+from registry.errors import AddressOccupied, InvalidInput, NotFound
 from registry.households import (
+    HOUSEHOLD_FIELDS,
+    Head,
     HouseholdView,
     NewDwelling,
     Rules,
     add_address,
+    add_household,
     get_household,
+    new_household_id,
 )
 from registry.models import Address, Household
-from registry.versions import Changed, Precondition, Resolution, Versioned, resolve
+from registry.versions import Changed, Precondition
 
-#: The household's own fields a correction may change (audit and merge use these names).
-HOUSEHOLD_FIELDS = ("head_name", "citizen_id", "phone", "members")
 MOVE_FIELDS = ("code", "commune_code", "status")
 
 
@@ -79,25 +93,26 @@ def update_household(
             "nothing to change" if not changes else f"cannot change {', '.join(unknown)}",
             {name: ["cannot be changed here"] for name in unknown} or {"_schema": ["empty"]},
         )
-    household = _locked(session, actor, household_id)
-    resolution = _resolve(session, actor, household, changes.keys(), precondition)
-    _require_active(household)
-    before, after = audit.diff(_snapshot(household), dict(changes))
+    household, subject = _locked(session, actor, household_id)
+    current = partial(get_household, session, actor, household_id)
+    resolution = resolve_change(session, subject, changes.keys(), precondition, current)
+    require_active(subject)
+    before, after = audit.diff(snapshot(household, HOUSEHOLD_FIELDS), dict(changes))
     if not after:
         return Changed(get_household(session, actor, household_id), "unchanged")
     for name, value in after.items():
         setattr(household, name, value)
-    _bump(household, actor)
-    _record(
+    bump(subject, actor)
+    record_change(
         session,
         actor,
-        household,
+        subject,
         "household.update",
         before,
         after,
         precondition,
-        context,
         resolution,
+        context,
     )
     return Changed(get_household(session, actor, household_id), resolution)
 
@@ -116,23 +131,24 @@ def dissolve_household(
     :raises NotFound, Forbidden, PreconditionFailed: as for :func:`update_household`.
     :raises InactiveRecord: the household moved away.
     """
-    household = _locked(session, actor, household_id)
-    resolution = _resolve(session, actor, household, ["status"], precondition)
+    household, subject = _locked(session, actor, household_id)
+    current = partial(get_household, session, actor, household_id)
+    resolution = resolve_change(session, subject, ["status"], precondition, current)
     if household.status == "dissolved":
         return Changed(get_household(session, actor, household_id), "unchanged")
-    _require_active(household)
+    require_active(subject)
     household.status = "dissolved"
-    _bump(household, actor)
-    _record(
+    bump(subject, actor)
+    record_change(
         session,
         actor,
-        household,
+        subject,
         "household.dissolve",
         {"status": "active"},
         {"status": "dissolved"},
         precondition,
-        context,
         resolution,
+        context,
     )
     return Changed(get_household(session, actor, household_id), resolution)
 
@@ -157,41 +173,42 @@ def move_household(
     :raises AddressOccupied: another household lives at the target address.
     :raises InvalidInput, DuplicateAddress, CellFull: for a new dwelling, as for registration.
     """
-    household = _locked(session, actor, household_id)
-    resolution = _resolve(session, actor, household, MOVE_FIELDS, precondition)
-    _require_active(household)
+    household, subject = _locked(session, actor, household_id)
+    current = partial(get_household, session, actor, household_id)
+    resolution = resolve_change(session, subject, MOVE_FIELDS, precondition, current)
+    require_active(subject)
     old_code = _code_of(session, household.address_id)
     address, new_code = _target_address(session, actor, target, household, rules)
     extra = {"base_version": precondition.base_version, **(context or {})}
     if address.commune_code == household.commune_code:
         household.address_id = address.id
-        _bump(household, actor)
-        _record(
+        bump(subject, actor)
+        record_change(
             session,
             actor,
-            household,
+            subject,
             "household.move",
             {"code": old_code},
             {"code": new_code.canonical},
             precondition,
-            context,
             resolution,
+            context,
         )
         return Changed(get_household(session, actor, household_id), resolution)
     new_id = _continue_elsewhere(session, actor, household, address, target.new_id, extra)
     household.status = "moved"
     household.moved_to = new_id
-    _bump(household, actor)
-    _record(
+    bump(subject, actor)
+    record_change(
         session,
         actor,
-        household,
+        subject,
         "household.move_out",
         {"status": "active", "code": old_code},
         {"status": "moved", "code": new_code.canonical, "moved_to": str(new_id)},
         precondition,
-        context,
         resolution,
+        context,
     )
     return Changed(get_household(session, actor, new_id), resolution, created=True)
 
@@ -205,35 +222,15 @@ def _continue_elsewhere(
     context: Mapping[str, Any],
 ) -> uuid.UUID:
     """The record continuing a household that moved to ``address`` in another commune."""
-    new_id = new_id or uuid.uuid4()
-    if session.get(Household, new_id) is not None:
-        raise Conflict(f"household {new_id} is already registered")
-    session.add(
-        Household(
-            id=new_id,
-            address_id=address.id,
-            commune_code=address.commune_code,
-            head_name=household.head_name,
-            citizen_id=household.citizen_id,
-            phone=household.phone,
-            members=household.members,
-            moved_from=household.id,
-            created_by=actor.user_id,
-            updated_by=actor.user_id,
-        )
+    new_id = new_household_id(session, new_id)
+    head = Head(household.head_name, household.citizen_id, household.phone)
+    continued = add_household(
+        session, actor, new_id, address, head, household.members, moved_from=household.id
     )
-    session.flush()
     code = _code_of(session, address.id)
-    audit.record(
-        session,
-        actor,
-        action="household.move_in",
-        entity_type="household",
-        entity_id=str(new_id),
-        commune_code=address.commune_code,
-        after={**_snapshot(household), "code": code, "moved_from": str(household.id)},
-        version=1,
-        context={key: value for key, value in context.items() if value is not None} or None,
+    after = {**snapshot(household, HOUSEHOLD_FIELDS), "code": code, "moved_from": str(household.id)}
+    record_creation(
+        session, actor, household_subject(continued), "household.move_in", after, context
     )
     return new_id
 
@@ -248,34 +245,13 @@ def _target_address(
     raise InvalidInput("say where the household moves", {"_schema": ["no target"]})
 
 
-def _locked(session: Session, actor: Actor, household_id: uuid.UUID) -> Household:
+def _locked(session: Session, actor: Actor, household_id: uuid.UUID) -> tuple[Household, Subject]:
+    """The household, its row locked, and the subject of its change."""
     household = session.get(Household, household_id, with_for_update=True, populate_existing=True)
     if household is None:
         raise NotFound(f"no household has the id {household_id}")
     actor.require_access(household.commune_code)
-    return household
-
-
-def _resolve(
-    session: Session,
-    actor: Actor,
-    household: Household,
-    touches: Collection[str],
-    precondition: Precondition,
-) -> Resolution:
-    record = Versioned("household", str(household.id), household.version)
-    return resolve(
-        session, record, touches, precondition, lambda: get_household(session, actor, household.id)
-    )
-
-
-def _require_active(household: Household) -> None:
-    if household.status != "active":
-        raise InactiveRecord(
-            f"household {household.id} is {household.status}"
-            + (f" (now {household.moved_to})" if household.moved_to else ""),
-            moved_to=str(household.moved_to) if household.moved_to else None,
-        )
+    return household, household_subject(household)
 
 
 def _vacant(session: Session, actor: Actor, code: AddressCode, household: Household) -> Address:
@@ -285,8 +261,7 @@ def _vacant(session: Session, actor: Actor, code: AddressCode, household: Househ
         raise InvalidInput(
             "the household already lives at this address", {"code": ["is the current address"]}
         )
-    if address.status != "active":
-        raise InactiveRecord(f"address {code.display} is retired", successor=address.successor_code)
+    require_active(address_subject(address, code))
     occupied = session.scalar(
         select(Household.id).where(Household.address_id == address.id, Household.status == "active")
     )
@@ -298,48 +273,3 @@ def _vacant(session: Session, actor: Actor, code: AddressCode, household: Househ
 def _code_of(session: Session, address_id: int) -> str:
     row = session.execute(select(Address.code, Address.unit).where(Address.id == address_id)).one()
     return str(AddressCode(row.code, row.unit or None).canonical)
-
-
-def _snapshot(household: Household) -> dict[str, Any]:
-    return {name: getattr(household, name) for name in HOUSEHOLD_FIELDS}
-
-
-def _bump(household: Household, actor: Actor) -> None:
-    household.version += 1
-    household.updated_by = actor.user_id
-    household.updated_at = datetime.now(UTC)
-
-
-def _record(
-    session: Session,
-    actor: Actor,
-    household: Household,
-    action: str,
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
-    precondition: Precondition,
-    context: Mapping[str, Any] | None = None,
-    resolution: Resolution = "applied",
-) -> None:
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        action=action,
-        entity_type="household",
-        entity_id=str(household.id),
-        commune_code=household.commune_code,
-        before=before,
-        after=after,
-        version=household.version,
-        context=change_context(precondition, resolution, context),
-    )
-
-
-def change_context(
-    precondition: Precondition, resolution: Resolution, context: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The audit context of a change: its base version, how it applied, and the caller's part."""
-    facts: dict[str, Any] = {"base_version": precondition.base_version, "resolution": resolution}
-    facts.update(context or {})
-    return {key: value for key, value in facts.items() if value is not None}

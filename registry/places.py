@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from geo import Point
 from registry.errors import OutsideArea
+from registry.geometry import point_sql
 from registry.models import AdminUnit
 
 #: Slack for boundary tests, in degrees (about 10 m): reference boundaries are not survey-exact.
@@ -14,8 +15,7 @@ BOUNDARY_TOLERANCE_DEG = 0.0001
 
 
 def _near_boundary(point: Point) -> ColumnElement[bool]:
-    here = func.ST_SetSRID(func.ST_MakePoint(point.lon, point.lat), 4326)
-    return func.ST_DWithin(AdminUnit.boundary, here, BOUNDARY_TOLERANCE_DEG)
+    return func.ST_DWithin(AdminUnit.boundary, point_sql(point), BOUNDARY_TOLERANCE_DEG)
 
 
 def locate(session: Session, point: Point, commune: AdminUnit) -> None:
@@ -48,9 +48,7 @@ def locate(session: Session, point: Point, commune: AdminUnit) -> None:
     actual = session.execute(
         select(AdminUnit.code, AdminUnit.name).where(
             AdminUnit.level == "commune",
-            func.ST_Covers(
-                AdminUnit.boundary, func.ST_SetSRID(func.ST_MakePoint(point.lon, point.lat), 4326)
-            ),
+            func.ST_Covers(AdminUnit.boundary, point_sql(point)),
         )
     ).first()
     where = f"{actual.name} ({actual.code})" if actual else "no commune with a loaded boundary"

@@ -18,7 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo import Point, fold, strip_diacritics
+from registry.address_text import forget_cached
 from registry.admin_units.types import LoadStats
+from registry.geometry import SRID
 
 CATALOGUE_PACKAGE = "vietnamadminunits"
 PROVINCE_COUNT = 34
@@ -64,7 +66,7 @@ _UPSERT_UNITS = text(
         code, level, name, short_name, name_en, unit_type, parent_code, search_key, area_km2,
         ref_point, catalogue_source)
     SELECT code, level, name, short_name, name_en, unit_type, parent_code, search_key,
-           area_km2, ST_SetSRID(ST_MakePoint(lon, lat), 4326), :source
+           area_km2, ST_SetSRID(ST_MakePoint(lon, lat), :srid), :source
     FROM unnest(
         CAST(:code AS text[]), CAST(:level AS text[]), CAST(:name AS text[]),
         CAST(:short_name AS text[]), CAST(:name_en AS text[]), CAST(:unit_type AS text[]),
@@ -87,7 +89,7 @@ _UPSERT_UNITS = text(
            excluded.catalogue_source)
        OR (unit.boundary IS NULL AND unit.ref_point IS DISTINCT FROM excluded.ref_point)
     """
-)
+).bindparams(srid=SRID)
 
 
 class CatalogueError(RuntimeError):
@@ -116,6 +118,7 @@ def load_catalogue(session: Session) -> LoadStats:
         )
     _upsert_units(session, provinces, source)
     _upsert_units(session, communes, source)
+    forget_cached()  # names may have changed: the next reading of an address sees them
     return LoadStats(
         provinces=len(provinces),
         communes=len(communes),

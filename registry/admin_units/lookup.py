@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from geo import Point, accent_key, fold
 from registry.admin_units.types import LEVELS, AdminUnitView
 from registry.errors import InvalidInput, NotFound
+from registry.geometry import point_sql
 from registry.models import AdminUnit
 
 MAX_SEARCH_LIMIT = 200
@@ -80,10 +81,9 @@ def province_at(session: Session, point: Point) -> AdminUnitView | None:
 
 
 def _unit_at(session: Session, point: Point, level: str) -> AdminUnitView | None:
-    location = func.ST_SetSRID(func.ST_MakePoint(point.lon, point.lat), 4326)
     query = (
         _view_query(with_boundary=False)
-        .where(AdminUnit.level == level, func.ST_Covers(AdminUnit.boundary, location))
+        .where(AdminUnit.level == level, func.ST_Covers(AdminUnit.boundary, point_sql(point)))
         .order_by(AdminUnit.code)
         .limit(1)
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from geo import Point
 from registry.addresses import AddressView, public_view_query, view_from_row
 from registry.errors import InvalidInput, OutsideArea
+from registry.geometry import point_sql
 from registry.models import Address
 
 MAX_NEAREST = 100
@@ -51,7 +52,7 @@ def nearest(
 
 def nearest_query(point: Point, radius_m: float, limit: int) -> Select[tuple[object, ...]]:
     """Active addresses within ``radius_m`` of ``point`` in KNN order, with ``distance_m``."""
-    here = cast(func.ST_SetSRID(func.ST_MakePoint(point.lon, point.lat), 4326), Geography)
+    here = cast(point_sql(point), Geography)
     location = func.geography(Address.point)
     return (
         public_view_query()
