@@ -8,7 +8,7 @@ reads), ``sync`` (offline phones) and ``importing`` (bulk lists). Code outside t
 imports only what this module and those sub-packages list.
 """
 
-from registry import errors, migrate, models
+from registry import errors, fields, migrate, models
 from registry.addresses import AddressView, format_line, get_address, public_view_query
 from registry.corrections import Correction, correct_address, retire_address
 from registry.db import engine_for, session_factory
@@ -19,8 +19,8 @@ from registry.errors import (
     PreconditionFailed,
     RegistryError,
 )
+from registry.fields import LOCATION_SOURCES
 from registry.households import (
-    LOCATION_SOURCES,
     Head,
     HouseholdView,
     Location,
@@ -58,6 +58,7 @@ __all__ = [
     "dissolve_household",
     "engine_for",
     "errors",
+    "fields",
     "format_line",
     "get_address",
     "get_household",

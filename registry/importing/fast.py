@@ -4,8 +4,9 @@ A million-row province list is mostly plain text that is valid. This check takes
 from the CSV reader to its two COPY lines with a handful of operations, and gives up (returns
 None) at the first doubt: an error, spaces to strip, text that needs COPY escapes, VN-2000
 coordinates, a household id, a confirmation flag. The row then goes through the thorough
-check of :mod:`registry.importing.rows`, which also explains errors. ``tests/importer/
-test_rules.py`` holds the two paths to the same output.
+check of :mod:`registry.importing.rows`, which also explains errors. Both take the field
+rules from :mod:`registry.fields` (this path copies them into locals, once per import).
+``tests/registry/importing/test_rules.py`` holds the two paths to the same output.
 """
 
 from __future__ import annotations
@@ -15,24 +16,10 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from geo import VIETNAM_BOXES
+from registry import fields as rules
 from registry.access import Actor
-from registry.households import LOCATION_SOURCES, Rules
-from registry.importing.rules import (
-    ACCURACY_MAX,
-    ALLEY_PART_MAX,
-    ALLEY_PARTS_MAX,
-    ALLEY_SPLIT,
-    CITIZEN_ID_RE,
-    FIELD_NAMES,
-    HOUSE_NUMBER_MAX,
-    MEMBERS_MAX,
-    NAME_MAX,
-    NULL,
-    PHONE_RE,
-    POSTCODE_RE,
-    Checked,
-    Commune,
-)
+from registry.households import Rules
+from registry.importing.rules import ALLEY_SPLIT, FIELD_NAMES, NULL, Checked, Commune
 
 
 class CheckerContext(Protocol):
@@ -71,7 +58,12 @@ def fast_check(
         at["members"],
     )
     i_distinct, i_low = at["confirm_distinct"], at["confirm_low_accuracy"]
-    limit = min(checker.rules.accuracy_limit_m, ACCURACY_MAX)
+    # The row rules as locals: the bounds of rules that have them, the patterns' matchers.
+    least_accuracy, most_accuracy = rules.ACCURACY_M.bounds
+    limit = min(checker.rules.accuracy_limit_m, most_accuracy)
+    fewest, most = rules.MEMBERS.bounds
+    name_max, house_max = rules.NAME.size.longest, rules.HOUSE_NUMBER.size.longest
+    part_max, parts_max = rules.ALLEY_PART.size.longest, rules.ALLEY_PARTS.longest
     west, south, east, north = VIETNAM_BOXES[0]
     allowed = {
         code: commune
@@ -81,7 +73,7 @@ def fast_check(
     }
     if checker.default_commune in allowed:
         allowed[""] = allowed[checker.default_commune]
-    sources = frozenset(LOCATION_SOURCES)
+    sources = frozenset(rules.LOCATION_SOURCE.choices)
     index = checker.commune_index
     # A backslash, tab, newline or quote needs escapes; whitespace other than a space might
     # need stripping: such rows take the thorough path. So do spaces at either end of a
@@ -91,9 +83,9 @@ def fast_check(
     ).search
     split_alley = ALLEY_SPLIT.split
     citizen, phone_re, postcode_re = (
-        CITIZEN_ID_RE.fullmatch,
-        PHONE_RE.fullmatch,
-        POSTCODE_RE.fullmatch,
+        _matcher(rules.CITIZEN_ID),
+        _matcher(rules.PHONE),
+        _matcher(rules.POSTCODE),
     )
     none_hash = hash(None)
 
@@ -111,7 +103,7 @@ def fast_check(
         alley = "{}"
         if v[i_alley]:
             parts = [part for part in split_alley(v[i_alley]) if part]
-            if len(parts) > ALLEY_PARTS_MAX or any(len(p) > ALLEY_PART_MAX for p in parts):
+            if len(parts) > parts_max or any(len(p) > part_max for p in parts):
                 return None
             alley = '{"' + '","'.join(parts) + '"}' if parts else "{}"
         try:
@@ -122,7 +114,7 @@ def fast_check(
             return None
         if not (south <= lat <= north and west <= lon <= east):
             return None
-        if accuracy is not None and not 0 <= accuracy <= limit:
+        if accuracy is not None and not least_accuracy <= accuracy <= limit:
             return None
         source = v[i_src] or "gps"
         commune = allowed.get(v[i_commune])
@@ -131,17 +123,17 @@ def fast_check(
         if (
             source not in sources
             or commune is None
-            or len(house) > HOUSE_NUMBER_MAX
-            or len(street) > NAME_MAX
-            or len(hamlet) > NAME_MAX
+            or len(house) > house_max
+            or len(street) > name_max
+            or len(hamlet) > name_max
             or not head
-            or len(head) > NAME_MAX
+            or len(head) > name_max
             or (postcode and not postcode_re(postcode))
             or (cid and not citizen(cid))
-            or (phone and (len(phone) > 20 or not phone_re(phone)))
+            or (phone and not phone_re(phone))
             or not members.isdigit()
             or not members.isascii()
-            or not 1 <= int(members) <= MEMBERS_MAX
+            or not fewest <= int(members) <= most
         ):
             return None
         add_row(number)
@@ -159,3 +151,10 @@ def fast_check(
         )
 
     return check
+
+
+def _matcher(rule: rules.TextRule) -> Callable[[str], object]:
+    """The pattern matcher of a pattern-only rule (the rows it refuses take the thorough path)."""
+    if rule.regex is None or rule.min is not None or rule.max is not None:
+        raise ValueError(f"{rule!r} is not a pattern-only rule")
+    return rule.regex.match

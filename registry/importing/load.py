@@ -18,7 +18,7 @@ import binascii
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from geo import SEQUENCE_SYMBOLS
 from geo.cells import as_ascii, as_text, cell_symbols, code_symbols
+from registry.db import copy_cursor
 from registry.errors import Conflict
 
 #: Columns written by COPY; every other column has a server default.
@@ -183,13 +184,8 @@ def reserve_address_ids(session: Session, count: int, *, table_locked: bool) -> 
     buffer = io.BytesIO()
     # The count is an int, never input text.
     statement = f"COPY (SELECT nextval(pg_get_serial_sequence('addresses', 'id')) FROM generate_series(1, {int(count)})) TO STDOUT"  # noqa: E501, S608
-    _cursor(session).copy_expert(statement, buffer)
+    copy_cursor(session).copy_expert(statement, buffer)
     return np.array(buffer.getvalue().split(), dtype=np.int64)
-
-
-def _cursor(session: Session) -> Any:
-    """A DB-API cursor on the session's connection (in its transaction)."""
-    return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
 def _digits(values: NDArray[np.int64], width: int) -> NDArray[np.uint8]:
@@ -319,6 +315,6 @@ def _lines(
 
 def copy_in(session: Session, table: str, columns: tuple[str, ...], source: io.RawIOBase) -> None:
     """``COPY table (columns) FROM STDIN`` from ``source`` on the session's connection."""
-    _cursor(session).copy_expert(
+    copy_cursor(session).copy_expert(
         f"COPY {table} ({', '.join(columns)}) FROM STDIN", source, size=1 << 20
     )

@@ -1,11 +1,11 @@
 """Checking each row of a household list, with the same rules as the registration API.
 
-The field rules are those of the API's request schema (``api/v1/schemas/common.py``: lengths,
-formats, ranges) and the domain rules of :func:`registry.households.register_household` that can be
-decided row by row (commune exists and is assigned to the importer, GPS accuracy, in Vietnam).
-``tests/registry/importing/test_rules.py`` holds the two to the same answers. The checks that
-need the whole
-batch (boundaries, duplicates, cell capacity) are in :mod:`registry.importing.batch`.
+The field rules are those of the API's request schemas, from the table :mod:`registry.fields`
+(lengths, formats, ranges and their messages), and the domain rules of
+:func:`registry.households.register_household` that can be decided row by row (commune exists
+and is assigned to the importer, GPS accuracy, in Vietnam). ``tests/registry/importing/
+test_rules.py`` holds the two to the same answers. The checks that need the whole batch
+(boundaries, duplicates, cell capacity) are in :mod:`registry.importing.batch`.
 
 Rows are checked one by one in a tight loop, so this module is written for speed: a valid row
 leaves its numbers in compact arrays and its text, already in PostgreSQL COPY form, in two
@@ -15,31 +15,22 @@ spool files; nothing per row stays in memory as Python objects.
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from geo import VIETNAM_BOXES, GeoError, to_wgs84
+from registry import fields as rules
 from registry.access import Actor
-from registry.households import LOCATION_SOURCES, Rules
+from registry.fields import MISSING, NumberRule, TextRule
+from registry.households import Rules
 from registry.importing.fast import fast_check
 from registry.importing.rules import (
-    ACCURACY_MAX,
-    ALLEY_PART_MAX,
-    ALLEY_PARTS_MAX,
     ALLEY_SPLIT,
-    CITIZEN_ID_RE,
-    COMMUNE_RE,
     FALSE,
     FIELD_NAMES,
-    HOUSE_NUMBER_MAX,
-    MEMBERS_MAX,
-    NAME_MAX,
     NEEDS_ESCAPE,
     NULL,
-    PHONE_RE,
-    POSTCODE_RE,
     TRUE,
     Checked,
     Commune,
@@ -145,62 +136,50 @@ class _Row:
         value = self.values[index]
         return value.strip() if value.__class__ is str else cell_text(value, width)
 
-    def number_of(self, name: str, low: float, high: float, *, required: bool) -> float | None:
-        """A float field within ``low..high``; None when empty and not required."""
+    def number_of(self, name: str, rule: NumberRule, *, required: bool) -> float | None:
+        """A float field within the bounds of ``rule``; None when empty and not required."""
         text = self.get(name)
         if not text:
             if required:
-                self.fail(name, "Missing data for required field.")
+                self.fail(name, MISSING)
             return None
         try:
             value = (
                 float(text.replace(",", ".")) if "," in text and "." not in text else float(text)
             )
         except ValueError:
-            self.fail(name, "Not a valid number.")
+            self.fail(name, rules.NOT_A_NUMBER)
             return None
         if not math.isfinite(value):
-            self.fail(name, "Special numeric values (nan or infinity) are not permitted.")
+            self.fail(name, rules.NOT_FINITE)
             return None
-        if not low <= value <= high:
-            self.fail(
-                name,
-                f"Must be greater than or equal to {low:g} and less than or equal to {high:g}.",
-            )
+        if not rule.allows(value):
+            self.fail(name, rule.message)
             return None
         return value
 
-    def optional(
-        self,
-        name: str,
-        maximum: int,
-        pattern: re.Pattern[str] | None = None,
-        message: str = "",
-        width: int = 0,
-    ) -> str | None:
-        """An optional text field: stripped, None when empty, checked for length or format."""
+    def optional(self, name: str, rule: TextRule, width: int = 0) -> str | None:
+        """An optional text field: stripped, None when empty, checked against ``rule``."""
         text = self.get(name, width)
         if not text:
             return None
-        if len(text) > maximum:
-            self.fail(name, f"Length must be between 1 and {maximum}.")
-            return None
-        if pattern is not None and not pattern.fullmatch(text):
-            self.fail(name, message)
+        error = rule.error(text)
+        if error is not None:
+            self.fail(name, error)
             return None
         return text
 
     def point(self) -> tuple[float, float] | None:
         """(lon, lat) from lat/lon or from x/y in a VN-2000 CRS."""
         if "lat" in self.checker.column and (self.get("lat") or "x" not in self.checker.column):
-            lat = self.number_of("lat", -90, 90, required=True)
-            lon = self.number_of("lon", -180, 180, required=True)
+            lat = self.number_of("lat", rules.LATITUDE, required=True)
+            lon = self.number_of("lon", rules.LONGITUDE, required=True)
             return None if lat is None or lon is None else (lon, lat)
-        x = self.number_of("x", -1e8, 1e8, required=True)
-        y = self.number_of("y", -1e8, 1e8, required=True)
+        x = self.number_of("x", rules.PROJECTED, required=True)
+        y = self.number_of("y", rules.PROJECTED, required=True)
         crs = self.get("crs")
         if not crs:
-            self.fail("crs", "Missing data for required field.")
+            self.fail("crs", MISSING)
         if x is None or y is None or not crs:
             return None
         try:
@@ -216,33 +195,31 @@ class _Row:
         if text in TRUE:
             return True
         if text not in FALSE:
-            self.fail(name, "Not a valid boolean.")
+            self.fail(name, rules.NOT_A_BOOLEAN)
         return False
 
     def check(self, out: Checked) -> tuple[str, str] | None:
         """Check the row; return its two COPY fragments, or None with ``errors`` set."""
         checker = self.checker
         lonlat = self.point()
-        accuracy = self.number_of("accuracy_m", 0, ACCURACY_MAX, required=False)
+        accuracy = self.number_of("accuracy_m", rules.ACCURACY_M, required=False)
         source = self.get("source").lower() or "gps"
-        if source not in LOCATION_SOURCES:
-            self.fail("source", f"Must be one of: {', '.join(LOCATION_SOURCES)}.")
+        if source not in rules.LOCATION_SOURCE.choices:
+            self.fail("source", rules.LOCATION_SOURCE.message)
         commune_code = self.get("commune_code", 5) or checker.default_commune or ""
         commune = self.commune(commune_code)
-        house = self.optional("house_number", HOUSE_NUMBER_MAX)
+        house = self.optional("house_number", rules.HOUSE_NUMBER)
         alley = self.alley()
-        street = self.optional("street", NAME_MAX)
-        hamlet = self.optional("hamlet", NAME_MAX)
-        postcode = self.optional(
-            "postcode", 6, POSTCODE_RE, "String does not match expected pattern."
-        )
+        street = self.optional("street", rules.NAME)
+        hamlet = self.optional("hamlet", rules.NAME)
+        postcode = self.optional("postcode", rules.POSTCODE)
         head = self.get("head_name")
         if not head:
-            self.fail("head_name", "Missing data for required field.")
-        elif len(head) > NAME_MAX:
-            self.fail("head_name", f"Length must be between 1 and {NAME_MAX}.")
-        citizen_id = self.optional("citizen_id", 12, CITIZEN_ID_RE, "12 digits", width=12)
-        phone = self.optional("phone", 20, PHONE_RE, "a phone number")
+            self.fail("head_name", MISSING)
+        elif (error := rules.NAME.error(head)) is not None:
+            self.fail("head_name", error)
+        citizen_id = self.optional("citizen_id", rules.CITIZEN_ID, width=12)
+        phone = self.optional("phone", rules.PHONE)
         members = self.members()
         household_id = self.household_id()
         confirm_distinct = self.flag("confirm_distinct")
@@ -323,10 +300,10 @@ class _Row:
         """The row's commune: in the catalogue, and one the importer may act in."""
         checker = self.checker
         if not code:
-            self.fail("commune_code", "Missing data for required field.")
+            self.fail("commune_code", MISSING)
             return None
-        if not COMMUNE_RE.fullmatch(code):
-            self.fail("commune_code", "5 digits")
+        if (error := rules.COMMUNE_CODE.error(code)) is not None:
+            self.fail("commune_code", error)
             return None
         if checker.default_commune and code != checker.default_commune:
             self.fail(
@@ -348,31 +325,31 @@ class _Row:
         if not text:
             return []
         parts = [part for part in ALLEY_SPLIT.split(text) if part]
-        if len(parts) > ALLEY_PARTS_MAX:
-            self.fail("alley", f"Length must be between 0 and {ALLEY_PARTS_MAX}.")
-        elif any(len(part) > ALLEY_PART_MAX for part in parts):
-            self.fail("alley", f"Length must be between 1 and {ALLEY_PART_MAX}.")
+        if not rules.ALLEY_PARTS.allows(len(parts)):
+            self.fail("alley", rules.ALLEY_PARTS.message)
+            return parts
+        for part in parts:
+            if (error := rules.ALLEY_PART.error(part)) is not None:
+                self.fail("alley", error)
+                break
         return parts
 
     def members(self) -> int | None:
-        """The member count: a whole number 1..99."""
+        """The member count: a whole number within ``rules.MEMBERS``."""
         index = self.checker.column.get("members")
         value = self.values[index] if index is not None else ""
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         text = str(value).strip() if value is not None else ""
         if not text:
-            self.fail("members", "Missing data for required field.")
+            self.fail("members", MISSING)
             return None
         if not text.isascii() or not text.isdigit():
-            self.fail("members", "Not a valid integer.")
+            self.fail("members", rules.NOT_AN_INTEGER)
             return None
         members = int(text)
-        if not 1 <= members <= MEMBERS_MAX:
-            self.fail(
-                "members",
-                f"Must be greater than or equal to 1 and less than or equal to {MEMBERS_MAX}.",
-            )
+        if not rules.MEMBERS.allows(members):
+            self.fail("members", rules.MEMBERS.message)
             return None
         return members
 
@@ -384,7 +361,7 @@ class _Row:
         try:
             return uuid.UUID(text)
         except ValueError:
-            self.fail("id", "Not a valid UUID.")
+            self.fail("id", rules.NOT_A_UUID)
             return None
 
     def domain(self, lonlat: tuple[float, float], accuracy: float | None, confirmed: bool) -> bool:

@@ -1,7 +1,8 @@
-"""What the import's row checks share: the API's limits, errors, and the batch of good rows.
+"""What the import's row checks share: errors, CSV conventions, and the batch of good rows.
 
-The limits are those of the registration API's request schema (``api/v1/schemas/common.py``);
-``tests/registry/importing/test_rules.py`` holds the import to the same answers.
+The field rules themselves (lengths, formats, ranges, messages) are the registration API's,
+from the table :mod:`registry.fields`; ``tests/registry/importing/test_rules.py`` holds the
+import and the API to the same answers.
 """
 
 from __future__ import annotations
@@ -14,17 +15,6 @@ from typing import Any
 
 from registry.importing.source import FIELDS
 
-# Limits of the API's request schema (api/v1/schemas/common.py).
-NAME_MAX = 120
-HOUSE_NUMBER_MAX = 20
-ALLEY_PART_MAX = 40
-ALLEY_PARTS_MAX = 5
-ACCURACY_MAX = 10_000.0
-MEMBERS_MAX = 99
-COMMUNE_RE = re.compile(r"\d{5}", re.ASCII)
-CITIZEN_ID_RE = re.compile(r"\d{12}", re.ASCII)
-PHONE_RE = re.compile(r"\+?[0-9][0-9 .-]{7,18}")
-POSTCODE_RE = re.compile(r"\d{5,6}", re.ASCII)
 ALLEY_SPLIT = re.compile(r"\s*[;|,]\s*")
 TRUE = frozenset({"1", "true", "yes", "y", "x", "có", "co"})
 FALSE = frozenset({"", "0", "false", "no", "n", "không", "khong"})

@@ -1,41 +1,73 @@
-"""Request and response schemas of /v1 (marshmallow), one module per resource."""
+"""Request and response schemas of /v1 (marshmallow), one module per resource.
 
-from api.v1.schemas.business import (
-    BatchIn,
-    BatchOut,
-    NearbyPage,
-    SearchPage,
-    ValidateIn,
-    ValidationOut,
-)
-from api.v1.schemas.changes import (
+Their validators come from the table of field rules, :mod:`registry.fields`. Code outside
+this package imports the schemas from here, not from the modules below.
+"""
+
+from api.v1.schemas.addresses import (
+    AddressIn,
+    AddressOut,
     AddressPatchIn,
-    CommunePageQuery,
-    EventPageOut,
+    LocationIn,
+    RetireIn,
+    present_address,
+)
+from api.v1.schemas.admin_units import UnitFeature, UnitOut, UnitPage, UnitQuery
+from api.v1.schemas.auth import Credentials, TokenOut
+from api.v1.schemas.codes import BoundsOut, CodeInfo, PointOut
+from api.v1.schemas.history import CommunePageQuery, EventPageOut, PageQuery
+from api.v1.schemas.households import (
     FeedOut,
+    HeadIn,
+    HouseholdIn,
+    HouseholdOut,
     HouseholdPatchIn,
     MoveIn,
-    PageQuery,
-    RetireIn,
 )
-from api.v1.schemas.common import AddressOut, HouseholdIn, HouseholdOut, present_address
+from api.v1.schemas.plates import DEFAULT_PER_PAGE, PrintRunQuery, QrQuery
+from api.v1.schemas.reverse import NearbyPage, ReverseQuery
+from api.v1.schemas.search import SearchPage, SearchQuery
+from api.v1.schemas.sync import DissolveIn, SyncBatchIn, SyncOperationIn, SyncOut, SyncResultOut
+from api.v1.schemas.validate import BatchIn, BatchOut, ValidateIn, ValidationOut
 
 __all__ = [
+    "DEFAULT_PER_PAGE",
+    "AddressIn",
     "AddressOut",
     "AddressPatchIn",
     "BatchIn",
     "BatchOut",
+    "BoundsOut",
+    "CodeInfo",
     "CommunePageQuery",
+    "Credentials",
+    "DissolveIn",
     "EventPageOut",
     "FeedOut",
+    "HeadIn",
     "HouseholdIn",
     "HouseholdOut",
     "HouseholdPatchIn",
+    "LocationIn",
     "MoveIn",
     "NearbyPage",
     "PageQuery",
+    "PointOut",
+    "PrintRunQuery",
+    "QrQuery",
     "RetireIn",
+    "ReverseQuery",
     "SearchPage",
+    "SearchQuery",
+    "SyncBatchIn",
+    "SyncOperationIn",
+    "SyncOut",
+    "SyncResultOut",
+    "TokenOut",
+    "UnitFeature",
+    "UnitOut",
+    "UnitPage",
+    "UnitQuery",
     "ValidateIn",
     "ValidationOut",
     "present_address",

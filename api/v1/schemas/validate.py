@@ -1,4 +1,4 @@
-"""Schemas of the business API: validation verdicts, matches, nearby and search results.
+"""Schemas of /v1/validate: codes as typed, the verdicts, suggestions and address matches.
 
 Every address goes out through ``AddressOut`` (the public view): no schema here has a field
 for a person's name, citizen ID or phone.
@@ -9,19 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import Schema, fields, post_load, pre_dump
-from marshmallow.validate import Length, Range
 
-from api.v1.schemas.common import AddressOut, CodeRef, code_ref, present_address
+from api.core.fields import length, number_range, text
+from api.v1.schemas.addresses import AddressOut, CodeRef, code_ref
 from geo import Point
+from registry import fields as rules
 from registry.address_text import AddressMatch, ComponentMatch
-from registry.lookups import (
-    MAX_BATCH,
-    Nearby,
-    SearchHit,
-    Suggestion,
-    ValidationRequest,
-    ValidationResult,
-)
+from registry.lookups import Suggestion, ValidationRequest, ValidationResult
 
 # --- input -----------------------------------------------------------------------------------
 
@@ -29,8 +23,8 @@ from registry.lookups import (
 class PointIn(Schema):
     """A WGS 84 location."""
 
-    lat = fields.Float(required=True, validate=Range(-90, 90))
-    lon = fields.Float(required=True, validate=Range(-180, 180))
+    lat = fields.Float(required=True, validate=number_range(rules.LATITUDE))
+    lon = fields.Float(required=True, validate=number_range(rules.LONGITUDE))
 
     @post_load
     def _point(self, data: dict[str, Any], **_: Any) -> Point:
@@ -41,10 +35,10 @@ class ValidateIn(Schema):
     """A code as the customer typed it, with optional typed address and location."""
 
     code = fields.String(
-        required=True, validate=Length(1, 64), metadata={"example": "7PH875FV+6R-2W"}
+        required=True, validate=text(rules.CODE_TEXT), metadata={"example": "7PH875FV+6R-2W"}
     )
     address_text = fields.String(
-        validate=Length(max=500),
+        validate=text(rules.ADDRESS_TEXT),
         allow_none=True,
         metadata={"example": "12 ngõ 34/5 Nguyễn Văn Cừ, P. Bắc Giang, Bắc Ninh"},
     )
@@ -58,7 +52,9 @@ class ValidateIn(Schema):
 class BatchIn(Schema):
     """Up to 1,000 validations."""
 
-    items = fields.List(fields.Nested(ValidateIn), required=True, validate=Length(1, MAX_BATCH))
+    items = fields.List(
+        fields.Nested(ValidateIn), required=True, validate=length(rules.BATCH_ITEMS)
+    )
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -196,36 +192,3 @@ class BatchOut(Schema):
     """One result per item, in request order."""
 
     results = fields.List(fields.Nested(ValidationOut))
-
-
-class NearbyOut(AddressOut):
-    """A nearby address: the public view and its distance."""
-
-    distance_m = fields.Float(metadata={"description": "Ellipsoidal distance, metres"})
-
-    @pre_dump
-    def _from_view(self, item: Nearby, **_: Any) -> dict[str, Any]:
-        return present_address(item.address) | {"distance_m": round(item.distance_m, 1)}
-
-
-class NearbyPage(Schema):
-    """Nearest addresses first."""
-
-    items = fields.List(fields.Nested(NearbyOut))
-
-
-class SearchHitOut(AddressOut):
-    """A found address: the public view, its score and the match of the query."""
-
-    score = fields.Float(metadata={"description": "0 to 1, over the parts the query names"})
-    match = fields.Nested(MatchOut)
-
-    @pre_dump
-    def _from_view(self, hit: SearchHit, **_: Any) -> dict[str, Any]:
-        return present_address(hit.address) | {"score": round(hit.score, 3), "match": hit.match}
-
-
-class SearchPage(Schema):
-    """Best matches first."""
-
-    items = fields.List(fields.Nested(SearchHitOut))

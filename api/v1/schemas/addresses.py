@@ -1,4 +1,4 @@
-"""Request and response schemas (marshmallow), shared by the blueprints."""
+"""Schemas of /v1/addresses: the point and structured address given, the public view, changes."""
 
 from __future__ import annotations
 
@@ -6,25 +6,12 @@ from typing import Any
 
 from flask import current_app, url_for
 from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validates_schema
-from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from api.core import Code
+from api.core.fields import length, number_range, one_of, text
 from geo import GeoError, Point, to_wgs84
-from registry import (
-    LOCATION_SOURCES,
-    AddressView,
-    Head,
-    HouseholdView,
-    Location,
-    Registration,
-    StructuredAddress,
-)
-
-NAME = Length(min=1, max=120)
-UNIT_LABEL = Regexp(r"^[A-Za-z0-9]+([-.][A-Za-z0-9]+)?$", error="letters and digits, max 10")
-CITIZEN_ID = Regexp(r"^\d{12}$", error="12 digits")
-PHONE = Regexp(r"^\+?[0-9][0-9 .-]{7,18}$", error="a phone number")
-
+from registry import AddressView, Correction, Location, StructuredAddress
+from registry import fields as rules
 
 # --- input -----------------------------------------------------------------------------
 
@@ -32,13 +19,13 @@ PHONE = Regexp(r"^\+?[0-9][0-9 .-]{7,18}$", error="a phone number")
 class LocationIn(Schema):
     """A GPS fix: ``lat``/``lon`` in WGS 84, or ``x``/``y`` in a VN-2000 ``crs``."""
 
-    lat = fields.Float(validate=Range(-90, 90))
-    lon = fields.Float(validate=Range(-180, 180))
+    lat = fields.Float(validate=number_range(rules.LATITUDE))
+    lon = fields.Float(validate=number_range(rules.LONGITUDE))
     x = fields.Float(metadata={"description": "Easting (or longitude) in `crs`"})
     y = fields.Float(metadata={"description": "Northing (or latitude) in `crs`"})
     crs = fields.String(metadata={"example": "EPSG:9214"})
-    accuracy_m = fields.Float(validate=Range(0, 10_000), allow_none=True)
-    source = fields.String(validate=OneOf(LOCATION_SOURCES), load_default="gps")
+    accuracy_m = fields.Float(validate=number_range(rules.ACCURACY_M), allow_none=True)
+    source = fields.String(validate=one_of(rules.LOCATION_SOURCE), load_default="gps")
 
     @validates_schema
     def _one_form(self, data: dict[str, Any], **_: Any) -> None:
@@ -68,26 +55,26 @@ class AddressIn(Schema):
     """The structured address of the dwelling."""
 
     commune_code = fields.String(
-        required=True,
-        validate=Regexp(r"^\d{5}$", error="5 digits"),
-        metadata={"example": "07210"},
+        required=True, validate=text(rules.COMMUNE_CODE), metadata={"example": "07210"}
     )
-    house_number = fields.String(validate=Length(1, 20), allow_none=True)
+    house_number = fields.String(validate=text(rules.HOUSE_NUMBER), allow_none=True)
     alley = fields.List(
-        fields.String(validate=Length(1, 40)),
-        validate=Length(max=5),
+        fields.String(validate=text(rules.ALLEY_PART)),
+        validate=length(rules.ALLEY_PARTS),
         load_default=list,
         metadata={"description": "Alley path, outermost first: ['ngõ 34', 'ngách 5']"},
     )
-    street = fields.String(validate=NAME, allow_none=True)
+    street = fields.String(validate=text(rules.NAME), allow_none=True)
     hamlet = fields.String(
-        validate=NAME, allow_none=True, metadata={"description": "thôn/xóm/ấp/tổ dân phố"}
+        validate=text(rules.NAME),
+        allow_none=True,
+        metadata={"description": "thôn/xóm/ấp/tổ dân phố"},
     )
-    unit = fields.String(validate=[Length(1, 10), UNIT_LABEL], allow_none=True)
+    unit = fields.String(validate=text(rules.UNIT_LABEL), allow_none=True)
     building_code = Code(
         allow_none=True, metadata={"description": "Register as a unit of this building's code"}
     )
-    postcode = fields.String(validate=Regexp(r"^\d{5,6}$"), allow_none=True)
+    postcode = fields.String(validate=text(rules.POSTCODE), allow_none=True)
 
     @post_load
     def _address(self, data: dict[str, Any], **_: Any) -> StructuredAddress:
@@ -104,44 +91,45 @@ class AddressIn(Schema):
         )
 
 
-class HeadIn(Schema):
-    """The head of household (personal data)."""
-
-    full_name = fields.String(required=True, validate=NAME)
-    citizen_id = fields.String(validate=CITIZEN_ID, allow_none=True)
-    phone = fields.String(validate=PHONE, allow_none=True)
-
-    @post_load
-    def _head(self, data: dict[str, Any], **_: Any) -> Head:
-        return Head(data["full_name"].strip(), data.get("citizen_id"), data.get("phone"))
-
-
-class HouseholdIn(Schema):
-    """A household to register at a new address."""
-
-    id = fields.UUID(metadata={"description": "Client-made id (UUID) for offline creation"})
-    location = fields.Nested(LocationIn, required=True)
-    address = fields.Nested(AddressIn, required=True)
-    head = fields.Nested(HeadIn, required=True)
-    members = fields.Integer(required=True, strict=True, validate=Range(1, 99))
-    confirm_distinct = fields.Boolean(load_default=False)
-    confirm_low_accuracy = fields.Boolean(load_default=False)
-
-    @post_load
-    def _registration(self, data: dict[str, Any], **_: Any) -> Registration:
-        return Registration(
-            location=data["location"],
-            address=data["address"],
-            head=data["head"],
-            members=data["members"],
-            id=data.get("id"),
-            confirm_distinct=data["confirm_distinct"],
-            confirm_low_accuracy=data["confirm_low_accuracy"],
-        )
-
-
 def _clean(value: str | None) -> str | None:
     return value.strip() or None if value else None
+
+
+class AddressPatchIn(Schema):
+    """A correction of the point and/or the structured address; the code never changes."""
+
+    location = fields.Nested(LocationIn)
+    house_number = fields.String(validate=text(rules.HOUSE_NUMBER), allow_none=True)
+    alley = fields.List(
+        fields.String(validate=text(rules.ALLEY_PART)), validate=length(rules.ALLEY_PARTS)
+    )
+    street = fields.String(validate=text(rules.NAME), allow_none=True)
+    hamlet = fields.String(validate=text(rules.NAME), allow_none=True)
+    postcode = fields.String(validate=text(rules.POSTCODE), allow_none=True)
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("give the location or address fields to correct", "_schema")
+
+    @post_load
+    def _correction(self, data: dict[str, Any], **_: Any) -> Correction:
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name == "alley":
+                values[name] = [part.strip() for part in value]
+            elif name != "location":
+                values[name] = _clean(value) if name != "postcode" else value
+        return Correction(location=data.get("location"), fields=values)
+
+
+class RetireIn(Schema):
+    """Why the address is retired and which code replaces it, if any."""
+
+    successor = Code(allow_none=True, metadata={"description": "The code replacing this one"})
+    reason = fields.String(
+        validate=text(rules.REASON), metadata={"example": "duplicate of successor"}
+    )
 
 
 # --- output ----------------------------------------------------------------------------
@@ -263,49 +251,3 @@ def address_links(code: str) -> dict[str, str]:
         "qr_svg": f"{base}/v1/addresses/{code}/qr.svg",
         "plate_pdf": f"{base}/v1/addresses/{code}/plate.pdf",
     }
-
-
-class HeadOut(Schema):
-    """The head of household (personal data: officials in scope only)."""
-
-    full_name = fields.String()
-    citizen_id = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-
-
-class HouseholdOut(Schema):
-    """A household with its address, for officials in scope and admins."""
-
-    id = fields.UUID()
-    code = fields.String()
-    display_code = fields.String()
-    status = fields.String(metadata={"enum": ["active", "moved", "dissolved"]})
-    version = fields.Integer()
-    moved_to = fields.UUID(
-        allow_none=True, metadata={"description": "Moved to another commune: the new record"}
-    )
-    moved_from = fields.UUID(
-        allow_none=True, metadata={"description": "Moved from another commune: the old record"}
-    )
-    members = fields.Integer()
-    head = fields.Nested(HeadOut)
-    address = fields.Nested(AddressOut)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-
-    @pre_dump
-    def _from_view(self, view: HouseholdView, **_: Any) -> dict[str, Any]:
-        return {
-            "id": view.id,
-            "code": view.address.code.canonical,
-            "display_code": view.address.code.display,
-            "status": view.status,
-            "version": view.version,
-            "moved_to": view.moved_to,
-            "moved_from": view.moved_from,
-            "members": view.members,
-            "head": view.head,
-            "address": view.address,
-            "created_at": view.created_at,
-            "updated_at": view.updated_at,
-        }
