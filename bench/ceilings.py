@@ -70,7 +70,7 @@ def reverse_script(west: float, south: float, east: float, north: float) -> str:
         .limit(LIMIT + EXTRA_ROWS)
     )
     sql = query.compile(
-        dialect=postgresql.psycopg2.dialect(),  # type: ignore[no-untyped-call]
+        dialect=postgresql.psycopg2.dialect(),  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
         compile_kwargs={"literal_binds": True},
     )
     return (

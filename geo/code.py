@@ -89,13 +89,6 @@ def damm_valid(symbols12: str) -> bool:
     return _interim(symbols12) == 0
 
 
-def next_sequence(used_count: int) -> str | None:
-    """The sequence symbol to issue after ``used_count`` symbols, or None when the cell is full."""
-    if used_count < 0:
-        raise ValueError("used_count must not be negative")
-    return SEQUENCE_SYMBOLS[used_count] if used_count < len(SEQUENCE_SYMBOLS) else None
-
-
 @dataclass(frozen=True, slots=True)
 class CellBounds:
     """The south-west and north-east corners of a Plus Code cell, in degrees."""

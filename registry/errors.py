@@ -1,4 +1,4 @@
-"""Domain errors of the registry. ``api.errors`` maps them to HTTP in one place.
+"""Domain errors of the registry. ``api.core.problems`` maps them to HTTP in one place.
 
 Each error carries a message that is safe to show to the caller (``detail``) and, where it
 helps the caller, structured ``extra`` data; nothing here ever holds SQL or internals.

@@ -8,14 +8,14 @@ in the limiter storage configured by ``RATELIMIT_STORAGE_URI``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, TypeVar
 
 from flask import g, request
-from flask_smorest import Blueprint
 
-from api.core import limiter, session
+from api.core import ResourceBlueprint, limiter, session
+from api.core.resources import USUAL
 from registry.access import ApiClientView, authenticate
 
 HEADER = "X-API-Key"
@@ -65,8 +65,15 @@ KEYED: list[Callable[..., Any]] = [
 ]
 
 
-class KeyedBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest is untyped
+class KeyedBlueprint(ResourceBlueprint):
     """A blueprint of business endpoints: declares the API-key scheme in the OpenAPI document."""
+
+    usual: ClassVar[Mapping[int, str]] = {
+        **USUAL,
+        401: "No or unknown API key",
+        403: "Revoked API key",
+        429: "Rate limit of the key exceeded",
+    }
 
     def register_views_in_doc(
         self, api: Any, app: Any, spec: Any, *, name: str, parameters: Any

@@ -1,11 +1,18 @@
-"""Command-line tools: ``flask --app wsgi <group> <command>``, with the server's configuration."""
+"""Command-line tools: ``flask --app wsgi <group> <command>``, with the server's configuration.
+
+One module per noun (``db``, ``admin_units``, ``users``, ``demo``, ``households``, ``api_keys``,
+``plates``); a failure is a :class:`~api.cli.errors.CommandFailed` (one message, exit 1).
+"""
 
 from flask import Flask
 
+from api.cli.admin_units import units_cli
 from api.cli.api_keys import keys_cli
-from api.cli.commands import db_cli, demo_cli, units_cli, users_cli
+from api.cli.db import db_cli
+from api.cli.demo import demo_cli
 from api.cli.households import households_cli
 from api.cli.plates import plates_command
+from api.cli.users import users_cli
 
 __all__ = ["init_app"]
 

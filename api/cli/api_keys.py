@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import AppGroup
 
+from api.cli.errors import CommandFailed
 from api.core import session
 from registry.access import (
     DEFAULT_RATE_LIMIT,
@@ -15,17 +14,9 @@ from registry.access import (
     list_clients,
     revoke_client,
 )
-from registry.errors import InvalidInput, RegistryError
+from registry.errors import RegistryError
 
 keys_cli = AppGroup("api-keys", help="API keys of business clients.")
-
-
-def _fail(error: RegistryError) -> None:
-    details = error.errors if isinstance(error, InvalidInput) else {}
-    lines = [f"error: {error.detail}"]
-    lines += [f"  {field}: {'; '.join(messages)}" for field, messages in details.items()]
-    click.echo("\n".join(lines), err=True)
-    sys.exit(1)
 
 
 def _describe(client: ApiClientView) -> str:
@@ -48,7 +39,7 @@ def create(name: str, rate_limit: str) -> None:
     try:
         client, key = create_client(db, name, rate_limit)
     except RegistryError as error:
-        _fail(error)
+        raise CommandFailed.of(error) from error
     db.commit()
     click.echo(f"API key for {client.name} (id {client.id}, limit {client.rate_limit}):")
     click.echo(key)
@@ -63,7 +54,7 @@ def revoke(key_or_prefix: str) -> None:
     try:
         client = revoke_client(db, key_or_prefix)
     except RegistryError as error:
-        _fail(error)
+        raise CommandFailed.of(error) from error
     db.commit()
     click.echo(f"revoked: {_describe(client)}")
 

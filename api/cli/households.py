@@ -10,11 +10,11 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
+from api.cli.errors import CommandFailed
 from api.core import session
-from registry import Rules
-from registry.access import Actor
+from api.core.config import registration_rules
+from registry.access import actor_named
 from registry.errors import RegistryError
 from registry.importing import (
     INDEX_STRATEGIES,
@@ -24,7 +24,6 @@ from registry.importing import (
     import_households,
     write_report,
 )
-from registry.models import User, UserCommune
 
 households_cli = AppGroup("households", help="Household lists.")
 
@@ -59,7 +58,7 @@ def import_command(
     db = session()
     started = time.perf_counter()
     try:
-        actor = _actor(db, username)
+        actor = actor_named(db, username, request_id="cli-import")
         options = ImportOptions(
             mode=mode,  # type: ignore[arg-type]  # click.Choice checked it
             dry_run=dry_run,
@@ -67,10 +66,12 @@ def import_command(
             indexes=indexes,  # type: ignore[arg-type]  # click.Choice checked it
         )
         with _Bar() as bar:
-            result = import_households(db, actor, file, _rules(), options, bar.update)
+            result = import_households(
+                db, actor, file, registration_rules(current_app.config), options, bar.update
+            )
     except RegistryError as error:
         db.rollback()
-        _fail(error)
+        raise CommandFailed.of(error) from error
     report = write_report(file, result.errors)
     if result.written:
         db.commit()
@@ -79,31 +80,6 @@ def import_command(
     _summary(result, report, time.perf_counter() - started, dry_run)
     if result.errors and not result.written:
         sys.exit(1)
-
-
-def _actor(db: Any, username: str) -> Actor:
-    user = db.scalar(select(User).where(User.username == username))
-    if user is None or not user.active:
-        raise RegistryError(f"no active user {username!r}: create one with `users create`")
-    communes = db.scalars(select(UserCommune.commune_code).where(UserCommune.user_id == user.id))
-    return Actor(user.id, user.username, user.role, frozenset(communes), request_id="cli-import")
-
-
-def _rules() -> Rules:
-    config = current_app.config
-    return Rules(
-        accuracy_limit_m=config["GPS_ACCURACY_LIMIT_M"],
-        duplicate_radius_m=config["DUPLICATE_RADIUS_M"],
-    )
-
-
-def _fail(error: RegistryError) -> None:
-    details = getattr(error, "errors", None) or {}
-    lines = [f"error: {error.detail}"] + [
-        f"  {field}: {'; '.join(messages)}" for field, messages in details.items()
-    ]
-    click.echo("\n".join(lines), err=True)
-    sys.exit(1)
 
 
 class _Bar:

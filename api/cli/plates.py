@@ -6,14 +6,13 @@ that is renamed when complete, so memory stays flat and a failed run leaves no b
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
 
+from api.cli.errors import CommandFailed
 from api.core import session
 from api.v1 import DEFAULT_PER_PAGE, stream_print_run
 from qr import MAX_PER_PAGE, QRError
@@ -44,7 +43,7 @@ def plates_command(commune: str, output: Path, per_page: int) -> None:
     try:
         run = plan_print_run(session(), commune)
     except RegistryError as error:
-        _fail(error.detail)
+        raise CommandFailed.of(error) from error
     partial = output.with_name(output.name + ".part")
     label = f"{run.commune.name} ({run.commune.code})"
     try:
@@ -64,7 +63,7 @@ def plates_command(commune: str, output: Path, per_page: int) -> None:
         partial.replace(output)
     except (QRError, RegistryError, OSError) as error:
         partial.unlink(missing_ok=True)
-        _fail(getattr(error, "detail", None) or str(error))
+        raise CommandFailed(getattr(error, "detail", None) or str(error)) from error
     except BaseException:  # an interrupt or a database error: no half-written PDF either
         partial.unlink(missing_ok=True)
         raise
@@ -74,8 +73,3 @@ def plates_command(commune: str, output: Path, per_page: int) -> None:
     click.echo(
         f"{drawn:,} plates on {pages:,} pages -> {output} ({size_mb:.1f} MB, {seconds:.1f} s)"
     )
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)

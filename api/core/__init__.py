@@ -3,7 +3,17 @@
 The resources (``api.v1``), the scan pages and the CLI use only what is listed here.
 """
 
-from api.core import config, db, docs, health, idempotency, limits, problems
+from api.core import (
+    config,
+    db,
+    docs,
+    fields,
+    health,
+    idempotency,
+    limits,
+    problems,
+    resources,
+)
 from api.core.db import session
 from api.core.fields import Code
 from api.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -16,6 +26,7 @@ from api.core.problems import (
     problem,
     registry_problem,
 )
+from api.core.resources import ResourceBlueprint, ResourceView
 
 __all__ = [
     "IDEMPOTENCY_KEY_PARAMETER",
@@ -23,10 +34,13 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "Code",
     "ProblemSchema",
+    "ResourceBlueprint",
+    "ResourceView",
     "config",
     "db",
     "docs",
     "etag",
+    "fields",
     "geo_problem",
     "health",
     "idempotency",
@@ -39,5 +53,6 @@ __all__ = [
     "problems",
     "public_limit",
     "registry_problem",
+    "resources",
     "session",
 ]

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from registry import Rules
+
 EMBEDDED_PG_PORT = "54329"
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "development"})
 MIN_SECRET_LENGTH = 32
@@ -92,3 +94,11 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     config.update(overrides or {})
     validate(config)
     return config
+
+
+def registration_rules(config: Mapping[str, Any]) -> Rules:
+    """The registration rules of ``config`` (for the API, sync and the import alike)."""
+    return Rules(
+        accuracy_limit_m=config["GPS_ACCURACY_LIMIT_M"],
+        duplicate_radius_m=config["DUPLICATE_RADIUS_M"],
+    )

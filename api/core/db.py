@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry import engine_for, session_factory
@@ -40,3 +41,10 @@ def new_session() -> Session:
     """A session of its own, outside the request's (for a response streamed after the view)."""
     db_session: Session = current_app.extensions[EXTENSION]()
     return db_session
+
+
+def bind() -> Engine | Connection:
+    """What the app's sessions are bound to: the engine, or the tests' one connection."""
+    factory = current_app.extensions[EXTENSION]
+    bound: Engine | Connection = factory.kw["bind"]
+    return bound

@@ -1,15 +1,15 @@
 """``Idempotency-Key`` for creates: the one decorator that stores and replays first responses.
 
-``@idempotent()`` goes outermost on a view method that changes the registry, and it ends the
-request's unit of work: the view does not commit. With a key (the header, or one derived from
-the body such as a client-made household id) the decorator
+``@idempotent()`` goes outermost on a write method of a :class:`~api.core.resources.ResourceView`,
+which commits the request's unit of work. With a key (the header, or one derived from the body
+such as a client-made household id) the decorator
 
 1. claims the key (a record with no response yet) and commits the claim, so that a retry
    arriving while this request runs gets 409;
 2. runs the view; if it fails (any error), rolls back and frees the key, so a corrected retry
    with the same key is evaluated afresh (a failed request changed nothing);
 3. stores the response (status, JSON body, ``Location`` and ``ETag``) in the transaction of
-   the change and commits both together.
+   the change, which the view class then commits with it.
 
 A retry with the same key and the same request gets the stored response again (with
 ``Idempotent-Replayed: true``); with another request body it gets 422. Keys are per user.
@@ -51,7 +51,7 @@ def init_app(app: Flask, owner: Callable[[], str]) -> None:
 
 
 def idempotent(body_key: BodyKey | None = None) -> Callable[[F], F]:
-    """Make a view idempotent under ``Idempotency-Key`` (and ``body_key``); it commits."""
+    """Make a write view idempotent under ``Idempotency-Key`` (and ``body_key``)."""
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
@@ -59,9 +59,7 @@ def idempotent(body_key: BodyKey | None = None) -> Callable[[F], F]:
             claims = _claims(body_key)
             db = session()
             if not claims:
-                response = view(*args, **kwargs)
-                db.commit()
-                return cast(Response, response)
+                return cast(Response, view(*args, **kwargs))
             owner = current_app.extensions[OWNER]()
             for key, digest in claims:
                 stored = idempotency.claim(db, owner, key, digest)
@@ -80,8 +78,7 @@ def idempotent(body_key: BodyKey | None = None) -> Callable[[F], F]:
             reply = Reply(response.status_code, response.get_json(), _kept(response))
             for key, _ in claims:
                 idempotency.complete(db, owner, key, reply)
-            db.commit()
-            return response
+            return response  # committed with the change by ResourceView
 
         return cast(F, wrapper)
 

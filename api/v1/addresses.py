@@ -6,14 +6,13 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flask import Response
-from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import BEARER_SECURITY, current_actor
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
     IF_MATCH_PARAMETER,
-    ProblemSchema,
+    ResourceBlueprint,
+    ResourceView,
     etag,
     idempotent,
     if_match,
@@ -26,7 +25,7 @@ from api.v1.schemas import AddressOut, AddressPatchIn, RetireIn
 from geo import AddressCode
 from registry import AddressView, Correction, correct_address, retire_address
 
-blp = Blueprint(
+blp = ResourceBlueprint(
     "addresses",
     __name__,
     url_prefix="/v1/addresses",
@@ -37,15 +36,13 @@ Reply = tuple[AddressView, int, dict[str, str]]
 
 
 @blp.route("/<path:code>")
-class Address(MethodView):
+class Address(ResourceView):
     """An address by code, in any accepted input form (e.g. `7ph8-75fv 6r2w/1205`)."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit, methods=["GET"])]
 
     @blp.response(200, AddressOut, description="The address; `ETag` is its version")
-    @blp.alt_response(404, schema=ProblemSchema, description="No address has this code")
-    @blp.alt_response(422, schema=ProblemSchema, description="Not a valid code (format/check)")
-    @blp.alt_response(429, schema=ProblemSchema, description="Rate limit exceeded")
+    @blp.problems(404, (422, "Not a valid code (format/check)"), 429)
     def get(self, code: str) -> Response:
         """Look up an address: code, status, successor, location and formatted address.
 
@@ -57,15 +54,15 @@ class Address(MethodView):
     @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
     @blp.arguments(AddressPatchIn)
     @blp.response(200, AddressOut, description="Corrected; new `ETag`; maybe `flag`ged")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No address has this code")
-    @blp.alt_response(409, schema=ProblemSchema, description="Retired")
-    @blp.alt_response(
-        412, schema=ProblemSchema, description="Stale `If-Match`: `current` holds the address"
+    @blp.problems(
+        401,
+        403,
+        404,
+        (409, "Retired"),
+        (412, "Stale `If-Match`: `current` holds the address"),
+        (422, "Invalid fields or location"),
+        428,
     )
-    @blp.alt_response(422, schema=ProblemSchema, description="Invalid fields or location")
-    @blp.alt_response(428, schema=ProblemSchema, description="No `If-Match`")
     def patch(self, correction: Correction, code: str) -> Reply:
         """Correct the point or the structured address (requires `If-Match`); the code stays.
 
@@ -79,19 +76,14 @@ class Address(MethodView):
 
 
 @blp.route("/<path:code>/retire")
-class Retire(MethodView):
+class Retire(ResourceView):
     """Retirement of an address's code."""
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER, IF_MATCH_PARAMETER])
     @blp.arguments(RetireIn)
     @blp.response(200, AddressOut, description="Retired; the code keeps resolving")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No address has this code")
-    @blp.alt_response(409, schema=ProblemSchema, description="Occupied or already retired")
-    @blp.alt_response(412, schema=ProblemSchema, description="Stale `If-Match`")
-    @blp.alt_response(422, schema=ProblemSchema, description="Bad successor")
+    @blp.problems(401, 403, 404, (409, "Occupied or already retired"), 412, (422, "Bad successor"))
     def post(self, retirement: dict[str, Any], code: str) -> Reply:
         """Retire a vacant address, optionally naming its successor code.
 

@@ -6,15 +6,12 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flask import request, url_for
-from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
-from marshmallow.validate import OneOf, Range, Regexp
 
-from api.core import ProblemSchema, limiter, public_limit, session
+from api.core import ResourceBlueprint, ResourceView, limiter, public_limit, session
+from api.v1.schemas import UnitFeature, UnitPage, UnitQuery
 from registry.admin_units import AdminUnitView, get_unit, search_units
 
-blp = Blueprint(
+blp = ResourceBlueprint(
     "admin_units",
     __name__,
     url_prefix="/v1/admin-units",
@@ -24,48 +21,6 @@ blp = Blueprint(
 BOUNDARY_NOTE = (
     "Reference geometry, not legal boundaries (see boundary_source and boundary_version)."
 )
-
-
-class UnitQuery(Schema):
-    """Filters of the unit list."""
-
-    q = fields.String(metadata={"description": "Name, with or without diacritics"})
-    province = fields.String(validate=Regexp(r"^\d{2}$"), metadata={"example": "24"})
-    level = fields.String(validate=OneOf(["province", "commune"]))
-    limit = fields.Integer(load_default=50, validate=Range(1, 200))
-    after = fields.String(validate=Regexp(r"^\d{2}(\d{3})?$"), metadata={"description": "Cursor"})
-
-
-class UnitOut(Schema):
-    """A province or commune."""
-
-    code = fields.String(metadata={"example": "07210"})
-    level = fields.String()
-    name = fields.String(metadata={"example": "Phường Bắc Giang"})
-    short_name = fields.String()
-    name_en = fields.String()
-    unit_type = fields.String()
-    parent_code = fields.String(allow_none=True)
-    parent_name = fields.String(allow_none=True)
-    area_km2 = fields.Float(allow_none=True)
-    ref_point = fields.Dict(allow_none=True, metadata={"description": "{lat, lon}"})
-    has_boundary = fields.Boolean()
-
-
-class UnitPage(Schema):
-    """A page of units."""
-
-    items = fields.List(fields.Nested(UnitOut))
-    next = fields.String(allow_none=True, metadata={"description": "URL of the next page"})
-
-
-class UnitFeature(Schema):
-    """A GeoJSON Feature: the unit's boundary (null when not loaded) and its properties."""
-
-    type = fields.String(metadata={"example": "Feature"})
-    id = fields.String()
-    geometry = fields.Dict(allow_none=True)
-    properties = fields.Dict()
 
 
 def _unit(view: AdminUnitView) -> dict[str, Any]:
@@ -86,14 +41,14 @@ def _unit(view: AdminUnitView) -> dict[str, Any]:
 
 
 @blp.route("")
-class AdminUnits(MethodView):
+class AdminUnits(ResourceView):
     """Search provinces and communes."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.arguments(UnitQuery, location="query")
     @blp.response(200, UnitPage)
-    @blp.alt_response(422, schema=ProblemSchema, description="Invalid filter")
+    @blp.problems((422, "Invalid filter"))
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Units matching `q` (diacritics-insensitive, exact accents first), by province."""
         limit = query["limit"]
@@ -113,13 +68,13 @@ class AdminUnits(MethodView):
 
 
 @blp.route("/<string:code>")
-class AdminUnit(MethodView):
+class AdminUnit(ResourceView):
     """One province or commune."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.response(200, UnitFeature)
-    @blp.alt_response(404, schema=ProblemSchema, description="No such unit")
+    @blp.problems((404, "No such unit"))
     def get(self, code: str) -> dict[str, Any]:
         """The unit as a GeoJSON Feature, with its boundary when one is loaded."""
         view = get_unit(session(), code, with_boundary=True)

@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from flask import Response, send_from_directory
-from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
-from api.core import ProblemSchema, limiter, public_limit
+from api.core import ResourceBlueprint, ResourceView, limiter, public_limit
+from api.v1.schemas import CodeInfo
 from geo import AddressCode
 
-blp = Blueprint(
+blp = ResourceBlueprint(
     "codes",
     __name__,
     url_prefix="/v1",
@@ -25,38 +23,6 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 OFFLINE_SCRIPT = "addresscode.js"
 #: The script changes only with a release; a day of caching, revalidated by ETag after.
 OFFLINE_MAX_AGE = 86400
-
-
-class BoundsOut(Schema):
-    """The cell's south-west and north-east corners."""
-
-    south = fields.Float()
-    west = fields.Float()
-    north = fields.Float()
-    east = fields.Float()
-
-
-class PointOut(Schema):
-    """A WGS 84 point."""
-
-    lat = fields.Float()
-    lon = fields.Float()
-
-
-class CodeInfo(Schema):
-    """What anyone can know from a code alone, offline."""
-
-    code = fields.String(metadata={"example": "7PH875FV6R2W"})
-    display_code = fields.String(metadata={"example": "7PH875FV+6R-2W"})
-    unit = fields.String(allow_none=True)
-    plus_code = fields.String(metadata={"example": "7PH875FV+6R"})
-    local_code = fields.String(metadata={"description": "Spoken with the commune name"})
-    sequence = fields.String()
-    check_symbol = fields.String()
-    check = fields.String(metadata={"description": "Always `passed` (failures are a 422)"})
-    cell = fields.Nested(BoundsOut)
-    center = fields.Nested(PointOut)
-    in_vietnam = fields.Boolean(metadata={"description": "The cell centre is in Vietnam's area"})
 
 
 def code_info(code: AddressCode) -> dict[str, Any]:
@@ -84,14 +50,13 @@ def code_info(code: AddressCode) -> dict[str, Any]:
 
 
 @blp.route("/codes/<path:code>")
-class Code(MethodView):
+class Code(ResourceView):
     """A code in any accepted input form (e.g. `7ph8-75fv 6r2w/1205`)."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.response(200, CodeInfo)
-    @blp.alt_response(422, schema=ProblemSchema, description="Bad format or failed check")
-    @blp.alt_response(429, schema=ProblemSchema, description="Rate limit exceeded")
+    @blp.problems((422, "Bad format or failed check"), 429)
     def get(self, code: str) -> dict[str, Any]:
         """Format, check symbol, canonical and display forms, the cell's bounds and centre.
 
@@ -102,7 +67,7 @@ class Code(MethodView):
 
 
 @blp.route("/offline/addresscode.js")
-class OfflineValidator(MethodView):
+class OfflineValidator(ResourceView):
     """The offline validator for apps."""
 
     @blp.doc(

@@ -5,16 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask.views import MethodView
-from flask_smorest import Blueprint
-
 from api.auth import BEARER_SECURITY, current_actor
-from api.core import ProblemSchema, session
+from api.core import ResourceBlueprint, ResourceView, session
 from api.v1.schemas import CommunePageQuery, EventPageOut, PageQuery
 from geo import AddressCode
 from registry.sync import EventPage, address_history, commune_events, household_history
 
-blp = Blueprint(
+blp = ResourceBlueprint(
     "history",
     __name__,
     url_prefix="/v1",
@@ -27,15 +24,13 @@ def _page(page: EventPage) -> dict[str, Any]:
 
 
 @blp.route("/households/<uuid:household_id>/history")
-class HouseholdHistory(MethodView):
+class HouseholdHistory(ResourceView):
     """A household's changes."""
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, EventPageOut, description="Oldest first")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No such household")
+    @blp.problems(401, 403, (404, "No such household"))
     def get(self, query: dict[str, Any], household_id: uuid.UUID) -> dict[str, Any]:
         """Every change of a household: who, when, from which device, before and after."""
         page = household_history(
@@ -45,15 +40,13 @@ class HouseholdHistory(MethodView):
 
 
 @blp.route("/addresses/<path:code>/history")
-class AddressHistory(MethodView):
+class AddressHistory(ResourceView):
     """An address's changes."""
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, EventPageOut, description="Oldest first")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No address has this code")
+    @blp.problems(401, 403, 404)
     def get(self, query: dict[str, Any], code: str) -> dict[str, Any]:
         """Every correction and the retirement of an address."""
         page = address_history(
@@ -63,15 +56,13 @@ class AddressHistory(MethodView):
 
 
 @blp.route("/audit")
-class Audit(MethodView):
+class Audit(ResourceView):
     """The audit trail of communes."""
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.arguments(CommunePageQuery, location="query")
     @blp.response(200, EventPageOut, description="Oldest first")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(422, schema=ProblemSchema, description="Bad commune or cursor")
+    @blp.problems(401, 403, (422, "Bad commune or cursor"))
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Audit events of communes (default: all of the caller's; admins: everything)."""
         page = commune_events(

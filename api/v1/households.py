@@ -7,19 +7,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, url_for
-from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import BEARER_SECURITY, current_actor
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
     IF_MATCH_PARAMETER,
-    ProblemSchema,
+    ResourceBlueprint,
+    ResourceView,
     etag,
     idempotent,
     if_match,
     session,
 )
+from api.core.config import registration_rules
 from api.v1.schemas import (
     CommunePageQuery,
     FeedOut,
@@ -41,7 +41,7 @@ from registry import (
 )
 from registry.sync import FeedPage, changed_households, household_key
 
-blp = Blueprint(
+blp = ResourceBlueprint(
     "households",
     __name__,
     url_prefix="/v1/households",
@@ -53,11 +53,7 @@ Reply = tuple[HouseholdView, int, dict[str, str]]
 
 def rules() -> Rules:
     """The registration rules configured for the app."""
-    config = current_app.config
-    return Rules(
-        accuracy_limit_m=config["GPS_ACCURACY_LIMIT_M"],
-        duplicate_radius_m=config["DUPLICATE_RADIUS_M"],
-    )
+    return registration_rules(current_app.config)
 
 
 def _client_made_id(body: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -76,15 +72,13 @@ def _headers(view: HouseholdView) -> dict[str, str]:
 
 
 @blp.route("")
-class Households(MethodView):
+class Households(ResourceView):
     """The collection of households."""
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.arguments(CommunePageQuery, location="query")
     @blp.response(200, FeedOut, description="Changes after `since`, oldest first")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(422, schema=ProblemSchema, description="Bad commune or cursor")
+    @blp.problems(401, 403, (422, "Bad commune or cursor"))
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Delta feed: households changed in the caller's communes after the cursor.
 
@@ -101,14 +95,12 @@ class Households(MethodView):
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(HouseholdIn)
     @blp.response(201, HouseholdOut, description="Registered; `Location` and `ETag` set")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(
-        409,
-        schema=ProblemSchema,
-        description="Possible duplicate (with `candidate`), cell full, id taken, key in use",
+    @blp.problems(
+        401,
+        403,
+        (409, "Possible duplicate (with `candidate`), cell full, id taken, key in use"),
+        (422, "Invalid fields; key reused"),
     )
-    @blp.alt_response(422, schema=ProblemSchema, description="Invalid fields; key reused")
     def post(self, registration: Registration) -> Reply:
         """Register a household at a new address and mint its digital address code.
 
@@ -122,14 +114,12 @@ class Households(MethodView):
 
 
 @blp.route("/<uuid:household_id>")
-class Household(MethodView):
+class Household(ResourceView):
     """One household."""
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.response(200, HouseholdOut)
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No such household")
+    @blp.problems(401, 403, (404, "No such household"))
     def get(self, household_id: uuid.UUID) -> tuple[HouseholdView, int, dict[str, Any]]:
         """A household with its address and head of household."""
         view = get_household(session(), current_actor(), household_id)
@@ -139,15 +129,15 @@ class Household(MethodView):
     @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
     @blp.arguments(HouseholdPatchIn)
     @blp.response(200, HouseholdOut, description="Changed; new `ETag`")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No such household")
-    @blp.alt_response(409, schema=ProblemSchema, description="Dissolved or moved away")
-    @blp.alt_response(
-        412, schema=ProblemSchema, description="Stale `If-Match`: `current` holds the record"
+    @blp.problems(
+        401,
+        403,
+        (404, "No such household"),
+        (409, "Dissolved or moved away"),
+        (412, "Stale `If-Match`: `current` holds the record"),
+        422,
+        428,
     )
-    @blp.alt_response(422, schema=ProblemSchema, description="Invalid fields")
-    @blp.alt_response(428, schema=ProblemSchema, description="No `If-Match`")
     def patch(self, changes: dict[str, Any], household_id: uuid.UUID) -> Reply:
         """Correct the head of household or the member count (requires `If-Match`)."""
         changed = update_household(
@@ -158,11 +148,7 @@ class Household(MethodView):
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
     @blp.response(200, HouseholdOut, description="Dissolved (the record stays)")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No such household")
-    @blp.alt_response(409, schema=ProblemSchema, description="Moved away")
-    @blp.alt_response(412, schema=ProblemSchema, description="Stale `If-Match`")
+    @blp.problems(401, 403, (404, "No such household"), (409, "Moved away"), 412)
     def delete(self, household_id: uuid.UUID) -> Reply:
         """Dissolve a household (soft); its address becomes vacant. Repeating it is harmless."""
         changed = dissolve_household(
@@ -172,7 +158,7 @@ class Household(MethodView):
 
 
 @blp.route("/<uuid:household_id>/move")
-class Move(MethodView):
+class Move(ResourceView):
     """A household's move."""
 
     @idempotent()
@@ -185,14 +171,14 @@ class Move(MethodView):
         description="Moved to another commune: the continuing record (`Location`); the old one"
         " is `moved` with `moved_to`",
     )
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(403, schema=ProblemSchema, description="A commune not assigned")
-    @blp.alt_response(404, schema=ProblemSchema, description="No such household or address")
-    @blp.alt_response(
-        409, schema=ProblemSchema, description="Occupied, retired, inactive, possible duplicate"
+    @blp.problems(
+        401,
+        (403, "A commune not assigned"),
+        (404, "No such household or address"),
+        (409, "Occupied, retired, inactive, possible duplicate"),
+        412,
+        (422, "Invalid target or location"),
     )
-    @blp.alt_response(412, schema=ProblemSchema, description="Stale `If-Match`")
-    @blp.alt_response(422, schema=ProblemSchema, description="Invalid target or location")
     def post(self, target: MoveTarget, household_id: uuid.UUID) -> Reply:
         """Move to a vacant address (`code`) or a new point (`location`, `address`: new code).
 

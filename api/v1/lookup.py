@@ -1,91 +1,23 @@
-"""The hot paths of `GET /v1/addresses/{code}` and `GET /v1/reverse`: a connection per thread.
+"""The responses of the hot paths `GET /v1/addresses/{code}` and `GET /v1/reverse`.
 
-Each worker thread keeps one database connection for lookups (autocommit, with the lookup statement
-prepared on it: see :mod:`registry.lookups.prepared`), made on first use in the worker process
-(never inherited across a fork, never shared between threads: a cursor shared by threads can hand
-one request another request's row). The bodies are the same as the schemas' dumps (``AddressOut``,
-``NearbyPage``; ``tests/api/v1/test_lookup.py`` holds them equal) without marshmallow's per-field
-machinery.
-
-When the app's sessions are bound to one connection (the test suite binds them to a
-transaction that is rolled back), lookups run on that connection instead, so they see what
-the test wrote.
+The reads run on a connection per worker thread with prepared statements
+(:mod:`registry.lookups`). The bodies are the same as the schemas' dumps (``AddressOut``,
+``NearbyPage``; ``tests/api/v1/test_lookup.py`` holds them equal) without marshmallow's
+per-field machinery.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Response, current_app
-from psycopg2 import InterfaceError
-from psycopg2 import OperationalError as DriverOperationalError
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
 
 from api.core import etag
-from api.core.db import EXTENSION
+from api.core.db import bind
 from api.v1.schemas import present_address
 from geo import AddressCode, Point
 from registry import AddressView
-from registry.lookups import AddressLookup, Nearby
-
-_local = threading.local()
-T = TypeVar("T")
-
-
-def _bind() -> Engine | Connection:
-    factory = current_app.extensions[EXTENSION]
-    bind: Engine | Connection = factory.kw["bind"]
-    return bind
-
-
-def _own_lookup(engine: Engine) -> AddressLookup:
-    """This thread's lookup on its own connection (made after a fork, never shared)."""
-    lookup: AddressLookup | None = getattr(_local, "lookup", None)
-    if lookup is None or getattr(_local, "pid", None) != os.getpid():
-        pooled = engine.raw_connection()
-        pooled.detach()  # ours for the life of the thread, outside the pool
-        connection: Any = pooled.dbapi_connection
-        connection.autocommit = True
-        _local.pooled, _local.pid = pooled, os.getpid()
-        _local.lookup = lookup = AddressLookup(connection)
-    return lookup
-
-
-def _forget() -> None:
-    pooled = getattr(_local, "pooled", None)
-    _local.lookup = _local.pooled = None
-    if pooled is not None:
-        # Already broken (that is why it is dropped): closing may fail too.
-        with contextlib.suppress(DriverOperationalError, InterfaceError):
-            pooled.close()
-
-
-def _read(what: Callable[[AddressLookup], T]) -> T:
-    """Run ``what`` on this thread's lookup (one retry on a fresh connection).
-
-    :raises OperationalError: the database is unreachable (answered with 503).
-    """
-    bind = _bind()
-    if isinstance(bind, Connection):
-        lookup = bind.info.get("address_lookup")
-        if lookup is None:
-            lookup = AddressLookup(bind.connection.dbapi_connection)  # type: ignore[arg-type]
-            bind.info["address_lookup"] = lookup
-        return what(lookup)
-    try:
-        return what(_own_lookup(bind))
-    except (DriverOperationalError, InterfaceError):
-        _forget()  # a broken connection (the database restarted): retry once on a new one
-    try:
-        return what(_own_lookup(bind))
-    except (DriverOperationalError, InterfaceError) as error:
-        _forget()
-        raise OperationalError("hot-path read", None, error) from error
+from registry.lookups import Nearby, read
 
 
 def find_address(code: AddressCode) -> AddressView:
@@ -93,7 +25,7 @@ def find_address(code: AddressCode) -> AddressView:
 
     :raises NotFound: no address has this code.
     """
-    return _read(lambda lookup: lookup.get(code))
+    return read(bind(), lambda lookup: lookup.get(code))
 
 
 def public_body(view: AddressView) -> dict[str, Any]:
@@ -131,5 +63,5 @@ def nearby_response(point: Point, *, radius_m: float, limit: int) -> Response:
     :raises OutsideArea: the point is outside Vietnam.
     :raises InvalidInput: radius or limit out of range.
     """
-    found = _read(lambda lookup: lookup.nearest(point, radius_m=radius_m, limit=limit))
+    found = read(bind(), lambda lookup: lookup.nearest(point, radius_m=radius_m, limit=limit))
     return _json(nearby_body(found))

@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask import Response, current_app, request
-from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
-from marshmallow.validate import Range
 from sqlalchemy.orm import Session
 
 from api.auth import BEARER_SECURITY, current_actor
-from api.core import ProblemSchema, limiter, public_limit, session
+from api.core import ResourceBlueprint, ResourceView, limiter, public_limit, session
 from api.core.db import new_session
+from api.v1.schemas import DEFAULT_PER_PAGE as DEFAULT_PER_PAGE
+from api.v1.schemas import PrintRunQuery, QrQuery
 from geo import AddressCode
-from qr import MAX_PER_PAGE, MAX_SCALE, MIN_SCALE, Plate, iter_plates, plate_pdf, qr_png, qr_svg
+from qr import Plate, iter_plates, plate_pdf, qr_png, qr_svg
 from qr import scan_url as make_scan_url
 from registry import AddressView, format_line, get_address, iter_plate_addresses, plan_print_run
 
-blp = Blueprint(
+blp = ResourceBlueprint(
     "plates",
     __name__,
     description="QR codes and printable address plates (PDF), one or a commune's print run",
@@ -40,8 +38,6 @@ QR_CACHE_CONTROL = "public, max-age=31536000, immutable"
 PLATE_CACHE_CONTROL = "public, max-age=300"
 #: Print runs are for officials only: never stored by any cache.
 PRINT_RUN_CACHE_CONTROL = "private, no-store"
-DEFAULT_SCALE = 8
-DEFAULT_PER_PAGE = 6
 #: Part of every ETag: bump it when the QR or plate rendering changes.
 RENDER_VERSION = "1"
 
@@ -49,26 +45,6 @@ BINARY = {"type": "string", "format": "binary"}
 RETIRED_NOTE = "Mã đã thu hồi"
 SUCCESSOR_NOTE = "Mã đã thu hồi; mã mới: {successor}"
 UNIT_LABEL = "Căn hộ {unit}"
-
-
-class QrQuery(Schema):
-    """Options of the PNG image."""
-
-    scale = fields.Integer(
-        load_default=DEFAULT_SCALE,
-        validate=Range(MIN_SCALE, MAX_SCALE),
-        metadata={"description": f"Pixels per module ({MIN_SCALE}-{MAX_SCALE})"},
-    )
-
-
-class PrintRunQuery(Schema):
-    """Options of a print run."""
-
-    per_page = fields.Integer(
-        load_default=DEFAULT_PER_PAGE,
-        validate=Range(1, MAX_PER_PAGE),
-        metadata={"description": "Plates per A4 page, with cut marks"},
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,29 +120,21 @@ def _file_name(code: AddressCode) -> str:
     return code.canonical.replace("/", "-")
 
 
-_ERRORS = (
-    (304, None, "Not modified: the If-None-Match ETag is current"),
-    (404, ProblemSchema, "No address has this code"),
-    (422, ProblemSchema, "Not a valid code (format/check) or option"),
-    (429, ProblemSchema, "Rate limit exceeded"),
-)
-
-
-def _document_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    for status, schema, description in _ERRORS:
-        view = blp.alt_response(status, schema=schema, description=description)(view)
-    return view
+#: A plate or QR image: the code may be unknown or mistyped; images are cached by ETag.
+NOT_MODIFIED = "Not modified: the If-None-Match ETag is current"
+PLATE_PROBLEMS = (404, (422, "Not a valid code (format/check) or option"), 429)
 
 
 @blp.route("/v1/addresses/<path:code>/qr.png")
-class QrPng(MethodView):
+class QrPng(ResourceView):
     """The QR code of an address as a PNG."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.arguments(QrQuery, location="query")
     @blp.response(200, BINARY, content_type="image/png", description="1-bit PNG, quiet zone")
-    @_document_errors
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @blp.problems(*PLATE_PROBLEMS)
     def get(self, query: dict[str, Any], code: str) -> Response:
         """QR code (PNG) carrying the scan URL `PUBLIC_BASE_URL/a/CODE`; cached immutably."""
         view = get_address(session(), AddressCode.parse(code))
@@ -180,13 +148,14 @@ class QrPng(MethodView):
 
 
 @blp.route("/v1/addresses/<path:code>/qr.svg")
-class QrSvg(MethodView):
+class QrSvg(ResourceView):
     """The QR code of an address as an SVG."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.response(200, BINARY, content_type="image/svg+xml", description="1 mm per module")
-    @_document_errors
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @blp.problems(*PLATE_PROBLEMS)
     def get(self, code: str) -> Response:
         """QR code (SVG, vector) carrying the scan URL; cached immutably."""
         view = get_address(session(), AddressCode.parse(code))
@@ -200,13 +169,14 @@ class QrSvg(MethodView):
 
 
 @blp.route("/v1/addresses/<path:code>/plate.pdf")
-class PlatePdf(MethodView):
+class PlatePdf(ResourceView):
     """The printable plate of an address."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.response(200, BINARY, content_type="application/pdf", description="200 x 120 mm plate")
-    @_document_errors
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @blp.problems(*PLATE_PROBLEMS)
     def get(self, code: str) -> Response:
         """Plate (PDF): display code, QR code, address, commune, province, issuing authority."""
         view = get_address(session(), AddressCode.parse(code))
@@ -223,15 +193,17 @@ class PlatePdf(MethodView):
 
 
 @blp.route("/v1/admin-units/<string:code>/plates.pdf")
-class CommunePlates(MethodView):
+class CommunePlates(ResourceView):
     """The plates of every active address of a commune, several per A4 page."""
 
     @blp.arguments(PrintRunQuery, location="query")
     @blp.response(200, BINARY, content_type="application/pdf", description="A4, cut marks")
-    @blp.alt_response(401, schema=ProblemSchema, description="Missing or invalid token")
-    @blp.alt_response(403, schema=ProblemSchema, description="Commune outside your assignment")
-    @blp.alt_response(404, schema=ProblemSchema, description="No such commune, or no address")
-    @blp.alt_response(422, schema=ProblemSchema, description="Not a commune, or a bad option")
+    @blp.problems(
+        (401, "Missing or invalid token"),
+        (403, "Commune outside your assignment"),
+        (404, "No such commune, or no address"),
+        (422, "Not a commune, or a bad option"),
+    )
     @blp.doc(security=BEARER_SECURITY)
     def get(self, query: dict[str, Any], code: str) -> Response:
         """Print run (PDF, streamed): officials of the commune and admins."""

@@ -7,15 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import url_for
-from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validates_schema
-from marshmallow.validate import Length, OneOf, Range
+from marshmallow import Schema, ValidationError
 
 from api.auth import BEARER_SECURITY, current_actor
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
-    ProblemSchema,
+    ResourceBlueprint,
+    ResourceView,
     etag,
     geo_problem,
     idempotent,
@@ -26,33 +24,22 @@ from api.v1.households import rules
 from api.v1.schemas import (
     AddressOut,
     AddressPatchIn,
+    DissolveIn,
     HouseholdIn,
     HouseholdOut,
     HouseholdPatchIn,
     MoveIn,
+    SyncBatchIn,
+    SyncOut,
 )
 from geo import AddressCode, GeoError
 from registry import AddressView, Changed, Precondition
 from registry.errors import InvalidInput, RegistryError
-from registry.sync import (
-    MAX_OPERATIONS,
-    OP_KINDS,
-    Operation,
-    Reply,
-    Unparsable,
-    operation_key,
-    run_batch,
-)
+from registry.sync import Operation, Reply, Unparsable, operation_key, run_batch
 
-blp = Blueprint(
+blp = ResourceBlueprint(
     "sync", __name__, url_prefix="/v1/sync", description="Batch sync of the mobile app's queue"
 )
-
-
-class DissolveIn(Schema):
-    """Why the household is dissolved (optional)."""
-
-    reason = fields.String(validate=Length(1, 200))
 
 
 DATA_SCHEMAS: dict[str, type[Schema]] = {
@@ -62,95 +49,17 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "dissolve": DissolveIn,
     "correct_address": AddressPatchIn,
 }
-DATA_FORMATS = [
-    {"title": "create", "allOf": [{"$ref": "#/components/schemas/HouseholdIn"}]},
-    {"title": "update", "allOf": [{"$ref": "#/components/schemas/HouseholdPatchIn"}]},
-    {"title": "move", "allOf": [{"$ref": "#/components/schemas/MoveIn"}]},
-    {"title": "dissolve", "type": "object", "properties": {"reason": {"type": "string"}}},
-    {"title": "correct_address", "allOf": [{"$ref": "#/components/schemas/AddressPatchIn"}]},
-]
-
-
-class SyncOperationIn(Schema):
-    """One queued operation. `data` is the body the matching endpoint takes."""
-
-    op = fields.String(required=True, validate=OneOf(OP_KINDS))
-    op_id = fields.String(
-        validate=Length(1, 100),
-        metadata={"description": "Client-made id of the operation (a UUID); keys its replay"},
-    )
-    id = fields.String(
-        validate=Length(1, 60),
-        metadata={
-            "description": "Household id (UUID; optional for create: client-made id) or, for "
-            "correct_address, the address code"
-        },
-    )
-    base_version = fields.Integer(
-        strict=True,
-        validate=Range(min=1),
-        allow_none=True,
-        metadata={"description": "Version the change is based on (required except create)"},
-    )
-    force = fields.Boolean(
-        load_default=False, metadata={"description": "Apply even if the record changed"}
-    )
-    data = fields.Dict(
-        load_default=dict,
-        metadata={
-            "description": "create: the body of POST /v1/households; update: PATCH "
-            "/v1/households/{id}; move: POST /v1/households/{id}/move; dissolve: {reason}; "
-            "correct_address: PATCH /v1/addresses/{code}",
-            "oneOf": DATA_FORMATS,
-        },
-    )
-
-    @validates_schema
-    def _id_needed(self, data: dict[str, Any], **_: Any) -> None:
-        if data["op"] != "create" and not data.get("id"):
-            raise ValidationError(f"a {data['op']} operation needs id", "id")
-
-
-class SyncBatchIn(Schema):
-    """Queued operations, applied in order."""
-
-    operations = fields.List(
-        fields.Nested(SyncOperationIn), required=True, validate=Length(1, MAX_OPERATIONS)
-    )
-
-
-class SyncResultOut(Schema):
-    """The result of one operation, in the operation's position."""
-
-    index = fields.Integer()
-    op = fields.String()
-    id = fields.String(allow_none=True)
-    status = fields.Integer(metadata={"description": "HTTP status the operation alone would get"})
-    resolution = fields.String(
-        metadata={"enum": ["applied", "merged", "forced", "unchanged"]},
-    )
-    household = fields.Dict(metadata={"allOf": [{"$ref": "#/components/schemas/HouseholdOut"}]})
-    address = fields.Dict(metadata={"allOf": [{"$ref": "#/components/schemas/AddressOut"}]})
-    problem = fields.Dict(metadata={"allOf": [{"$ref": "#/components/schemas/Problem"}]})
-
-
-class SyncOut(Schema):
-    """One result per operation, in the same order."""
-
-    results = fields.List(fields.Nested(SyncResultOut))
 
 
 @blp.route("")
-class Sync(MethodView):
+class Sync(ResourceView):
     """The sync endpoint."""
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @blp.arguments(SyncBatchIn)
     @blp.response(200, SyncOut, description="One result per operation, in order")
-    @blp.alt_response(401, schema=ProblemSchema, description="No or bad token")
-    @blp.alt_response(409, schema=ProblemSchema, description="Same key still running")
-    @blp.alt_response(422, schema=ProblemSchema, description="Malformed batch; key reused")
+    @blp.problems(401, (409, "Same key still running"), (422, "Malformed batch; key reused"))
     def post(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Apply queued operations in order, each in its own savepoint.
 

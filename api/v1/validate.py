@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask.views import MethodView
-
 from api.auth import KEYED, SECURITY, KeyedBlueprint
-from api.core import ProblemSchema, session
+from api.core import ResourceView, session
 from api.v1.schemas import BatchIn, BatchOut, ValidateIn, ValidationOut
 from registry.lookups import (
     ValidationRequest,
@@ -24,22 +22,9 @@ blp = KeyedBlueprint(
     description="Validate codes and typed addresses: verdicts, suggestions, actions (API key)",
 )
 
-ERRORS = (
-    (401, "No or unknown API key"),
-    (403, "Revoked API key"),
-    (422, "Invalid fields"),
-    (429, "Rate limit of the key exceeded (see Retry-After)"),
-)
-
-
-def _document_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    for status, description in ERRORS:
-        view = blp.alt_response(status, schema=ProblemSchema, description=description)(view)
-    return view
-
 
 @blp.route("")
-class Validate(MethodView):
+class Validate(ResourceView):
     """Validate one code."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
@@ -47,7 +32,7 @@ class Validate(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(ValidateIn)
     @blp.response(200, ValidationOut)
-    @_document_errors
+    @blp.problems(401, 403, 422, (429, "Rate limit of the key exceeded (see Retry-After)"))
     def post(self, request: ValidationRequest) -> ValidationResult:
         """The verdict on a code, its public address, suggestions and the typed address's match.
 
@@ -58,7 +43,7 @@ class Validate(MethodView):
 
 
 @blp.route("/batch")
-class ValidateBatch(MethodView):
+class ValidateBatch(ResourceView):
     """Validate up to 1,000 codes."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
@@ -66,7 +51,7 @@ class ValidateBatch(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(BatchIn)
     @blp.response(200, BatchOut)
-    @_document_errors
+    @blp.problems(401, 403, 422, (429, "Rate limit of the key exceeded (see Retry-After)"))
     def post(self, batch: dict[str, list[ValidationRequest]]) -> dict[str, Any]:
         """One result per item, in request order (a constant number of database queries)."""
         return {"results": validate_batch(session(), batch["items"])}

@@ -11,6 +11,7 @@ from registry.access.api_clients import (
 )
 from registry.access.users import (
     actor_for_token,
+    actor_named,
     create_user,
     issue_token,
     revoke_all_tokens,
@@ -22,6 +23,7 @@ __all__ = [
     "Actor",
     "ApiClientView",
     "actor_for_token",
+    "actor_named",
     "authenticate",
     "create_client",
     "create_user",

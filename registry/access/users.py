@@ -136,3 +136,20 @@ def revoke_all_tokens(session: Session, username: str) -> int:
         .values(revoked_at=func.now())
     )
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult has rowcount
+
+
+def actor_named(session: Session, username: str, *, request_id: str) -> Actor:
+    """The actor of an active user by name (for command-line work such as an import).
+
+    :raises InvalidInput: no active user has that name.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise InvalidInput(
+            f"no active user {username!r}: create one with `users create`",
+            {"username": ["no such active user"]},
+        )
+    communes = session.scalars(
+        select(UserCommune.commune_code).where(UserCommune.user_id == user.id)
+    )
+    return Actor(user.id, user.username, user.role, frozenset(communes), request_id=request_id)

@@ -1,9 +1,11 @@
 """Public reads of the registry: validation, typo suggestions, search, reverse, the hot path.
 
-``prepared`` is the only module that works on raw DB-API connections (statements prepared
-once per connection); everything else goes through SQLAlchemy sessions.
+``prepared`` (statements prepared once per connection) and ``connections`` (one connection
+per worker thread) are the only modules that work on raw DB-API connections; everything else
+goes through SQLAlchemy sessions.
 """
 
+from registry.lookups.connections import read
 from registry.lookups.prepared import AddressLookup
 from registry.lookups.reverse import MAX_NEAREST, MAX_RADIUS_M, Nearby
 from registry.lookups.search import MAX_HITS, SearchHit, search
@@ -27,6 +29,7 @@ __all__ = [
     "Suggestion",
     "ValidationRequest",
     "ValidationResult",
+    "read",
     "search",
     "validate",
     "validate_batch",

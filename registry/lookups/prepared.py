@@ -68,7 +68,7 @@ def _statement(prefix: str, types: str, query: Select[Any], sql: str) -> Stateme
 
 
 def _compiled(query: Select[Any]) -> tuple[str, dict[str, Any]]:
-    compiled = query.compile(dialect=postgresql.psycopg2.dialect())  # type: ignore[no-untyped-call]
+    compiled = query.compile(dialect=postgresql.psycopg2.dialect())  # type: ignore[no-untyped-call]  # SQLAlchemy leaves the dialect constructor untyped
     return str(compiled), dict(compiled.params)
 
 
@@ -163,7 +163,7 @@ class AddressLookup:
         statement = nearest_statement()
         rows = self._execute(statement, (point.lon, point.lat, radius_m, limit + EXTRA_ROWS))
         found = [
-            Nearby(view_from_row(_Row(statement.columns, row)), float(row[-1]))  # type: ignore[arg-type]
+            Nearby(view_from_row(_Row(statement.columns, row)), float(row[-1]))  # type: ignore[arg-type]  # _Row quacks like the Row view_from_row reads
             for row in rows
         ]
         found.sort(key=lambda item: (item.distance_m, item.address.code.canonical))

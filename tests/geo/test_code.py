@@ -17,7 +17,6 @@ from geo.code import (
     T,
     check_symbol,
     damm_valid,
-    next_sequence,
 )
 from geo.errors import InvalidCode
 from geo.point import VIETNAM_BBOX, Point
@@ -169,12 +168,8 @@ def test_encode_rejects_bad_sequence(sequence: str) -> None:
         AddressCode.encode(Point(lon=106.1946, lat=21.2731), sequence)
 
 
-def test_next_sequence() -> None:
-    assert [next_sequence(i) for i in range(20)] == list(SEQUENCE_SYMBOLS)
+def test_sequence_symbols_are_the_alphabet_in_order() -> None:
     assert SEQUENCE_SYMBOLS == ALPHABET
-    assert next_sequence(20) is None
-    with pytest.raises(ValueError, match="negative"):
-        next_sequence(-1)
 
 
 def test_check_symbol_rejects_bad_input() -> None:

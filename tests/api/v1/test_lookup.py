@@ -8,13 +8,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import create_app
+from api.core.db import bind
 from api.v1 import lookup as api_lookup
 from api.v1.lookup import find_address, nearby_body, public_body
-from api.v1.schemas.business import NearbyPage
-from api.v1.schemas.common import AddressOut
+from api.v1.schemas import AddressOut, NearbyPage
 from geo.code import AddressCode
 from geo.point import Point
 from registry.errors import NotFound
+from registry.lookups import read
 from registry.lookups.reverse import nearest
 from tests.conftest import TEST_SETTINGS, Tester
 
@@ -46,7 +47,7 @@ def test_each_thread_has_its_own_connection(database_url: str) -> None:
     def work(name: str) -> None:
         with app.app_context():
             for _ in range(2):
-                lookup = api_lookup._read(lambda lookup: lookup)  # private: the thread's lookup
+                lookup = read(bind(), lambda lookup: lookup)
                 seen.setdefault(name, []).append(id(lookup.connection))
             try:
                 api_lookup.find_address(AddressCode.parse("7PH875FV6R2W"))

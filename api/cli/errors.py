@@ -1,0 +1,35 @@
+"""How a command says it failed: one message (and the invalid fields) on standard error, exit 1."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
+
+import click
+
+from registry.errors import InvalidInput, RegistryError
+
+
+class CommandFailed(click.ClickException):
+    """The command could not do what was asked (nothing was changed)."""
+
+    exit_code = 1
+
+    def __init__(self, detail: str, errors: Mapping[str, Sequence[str]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = dict(errors or {})
+
+    @classmethod
+    def of(cls, error: RegistryError) -> CommandFailed:
+        """The failure of a domain error: its safe message and, if invalid input, its fields."""
+        return cls(error.detail, error.errors if isinstance(error, InvalidInput) else None)
+
+    def format_message(self) -> str:
+        """``error: <detail>``, then one line per invalid field."""
+        lines = [f"error: {self.message}"]
+        lines += [f"  {field}: {'; '.join(messages)}" for field, messages in self.errors.items()]
+        return "\n".join(lines)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message to standard error (click's own prefix would say ``Error:``)."""
+        click.echo(self.format_message(), err=True, file=file)
