@@ -10,6 +10,8 @@
 # Data lives under ./var/pg, or under the system temporary directory when the postgres user
 # cannot enter the checkout. PostgreSQL refuses to run as root, so as root it runs as postgres.
 set -euo pipefail
+# runuser lives in /usr/sbin, which a non-login shell may leave out of PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 port="${REGISTRY_PG_PORT:-54329}"
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"

@@ -7,8 +7,10 @@ If it cannot be set up the whole run fails: nothing here ever skips.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,13 @@ from api.core.db import use_sessions
 from registry import migrate
 from registry.access.users import create_user
 from registry.admin_units import load_catalogue
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Never read a developer's settings file (``make run`` writes var/registry.env)."""
+    empty = Path(tempfile.mkdtemp(prefix="registry-settings-")) / "registry.env"
+    empty.write_text("")
+    os.environ["REGISTRY_SETTINGS"] = str(empty)
 
 
 def _test_database_url() -> str:

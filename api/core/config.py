@@ -1,20 +1,28 @@
-"""The service's configuration, read from the environment in one place.
+"""The service's configuration, read in one place: the environment over the settings file.
 
-Every setting has a documented default except ``SECRET_KEY``, which a production app
-refuses to start without (and refuses known placeholders for).
+The server and every CLI command read the same settings: the environment first, then the
+settings file (``REGISTRY_SETTINGS``, by default ``var/registry.env`` of the working directory,
+which ``make run`` writes), then the documented defaults. Every setting has a default except
+``SECRET_KEY``, which a production app refuses to start without (and refuses known
+placeholders for). A production app also refuses per-process rate-limit counters when more
+than one worker shares the limits.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from dotenv import dotenv_values
 
 from registry import Rules
 
 EMBEDDED_PG_PORT = "54329"
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "development"})
 MIN_SECRET_LENGTH = 32
+DEFAULT_SETTINGS_FILE = "var/registry.env"
 
 
 class ConfigError(RuntimeError):
@@ -41,6 +49,27 @@ def _float(environ: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number") from error
 
 
+def settings_file(environ: Mapping[str, str]) -> Path | None:
+    """The settings file in force: ``REGISTRY_SETTINGS``, else ``var/registry.env`` if present.
+
+    :raises ConfigError: ``REGISTRY_SETTINGS`` names a file that does not exist.
+    """
+    named = environ.get("REGISTRY_SETTINGS")
+    if named:
+        if not Path(named).is_file():
+            raise ConfigError(f"REGISTRY_SETTINGS names {named}, which is not a file")
+        return Path(named)
+    default = Path(DEFAULT_SETTINGS_FILE)
+    return default if default.is_file() else None
+
+
+def with_settings_file(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment over the settings file's ``NAME=value`` lines."""
+    path = settings_file(environ)
+    from_file = dotenv_values(path) if path is not None else {}
+    return {**{k: v for k, v in from_file.items() if v is not None}, **environ}
+
+
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     """Settings taken from environment variables, with their defaults."""
     env = environ.get("REGISTRY_ENV", "production")
@@ -53,6 +82,7 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "DATABASE_POOL_SIZE": _int(environ, "DATABASE_POOL_SIZE", 5),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         "PORT": port,
+        "WORKERS": _int(environ, "WORKERS", _int(environ, "WEB_CONCURRENCY", 1)),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_PUBLIC": environ.get("RATELIMIT_PUBLIC", "300/minute"),
         "RATELIMIT_LOGIN": environ.get("RATELIMIT_LOGIN", "10/minute"),
@@ -82,6 +112,16 @@ def validate(config: Mapping[str, Any]) -> None:
             " characters in production (e.g. `python -c 'import secrets;"
             " print(secrets.token_urlsafe(48))'`)"
         )
+    if (
+        config["REGISTRY_ENV"] == "production"
+        and config["RATELIMIT_ENABLED"]
+        and str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+        and config["WORKERS"] > 1
+    ):
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI is memory:// but WORKERS={config['WORKERS']} processes share"
+            " the limits (each would count alone): use Redis, e.g. redis://127.0.0.1:6379/0"
+        )
     if config["GPS_ACCURACY_LIMIT_M"] <= 0:
         raise ConfigError("GPS_ACCURACY_LIMIT_M must be positive")
     if not str(config["PUBLIC_BASE_URL"]).startswith(("http://", "https://")):
@@ -90,7 +130,7 @@ def validate(config: Mapping[str, Any]) -> None:
 
 def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The configuration: environment, then ``overrides`` (from tests), validated."""
-    config = from_environment(os.environ)
+    config = from_environment(with_settings_file(os.environ))
     config.update(overrides or {})
     validate(config)
     return config

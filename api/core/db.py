@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry import engine_for, session_factory
 
 EXTENSION = "registry.sessions"
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -33,8 +38,16 @@ def session() -> Session:
 
 def _close_session(_error: BaseException | None) -> None:
     db_session: Session | None = g.pop("db_session", None)
-    if db_session is not None:
+    if db_session is None:
+        return
+    try:
         db_session.close()
+    except DBAPIError:
+        # The connection broke under the request (the database restarted): the response is
+        # already made, so drop the connection instead of failing it with an empty 500.
+        log.warning("database connection lost while closing the request's session")
+        with contextlib.suppress(DBAPIError):
+            db_session.invalidate()
 
 
 def new_session() -> Session:

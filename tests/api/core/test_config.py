@@ -1,0 +1,57 @@
+"""One configuration for CLI and server: the environment over the settings file, validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.core.config import ConfigError, from_environment, validate, with_settings_file
+
+SECRET = "s" * 40
+
+
+def settings(tmp_path: Path, text: str) -> dict[str, str]:
+    path = tmp_path / "registry.env"
+    path.write_text(text)
+    return {"REGISTRY_SETTINGS": str(path)}
+
+
+def test_the_settings_file_fills_in_what_the_environment_does_not_set(tmp_path: Path) -> None:
+    environ = settings(tmp_path, f"SECRET_KEY={SECRET}\nPORT=9000\nWORKERS=3\n")
+    config = from_environment(with_settings_file({**environ, "PORT": "8100"}))
+    assert config["SECRET_KEY"] == SECRET
+    assert config["PORT"] == 8100  # the environment wins
+    assert config["WORKERS"] == 3
+
+
+def test_a_missing_named_settings_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="REGISTRY_SETTINGS"):
+        with_settings_file({"REGISTRY_SETTINGS": str(tmp_path / "absent.env")})
+
+
+@pytest.mark.parametrize(
+    ("storage", "workers", "refused"),
+    [
+        ("memory://", "2", True),
+        ("memory://", "1", False),
+        ("redis://127.0.0.1:6379/0", "4", False),
+    ],
+)
+def test_production_refuses_per_process_limits_shared_by_workers(
+    storage: str, workers: str, refused: bool
+) -> None:
+    config = from_environment(
+        {"SECRET_KEY": SECRET, "RATELIMIT_STORAGE_URI": storage, "WORKERS": workers}
+    )
+    if refused:
+        with pytest.raises(ConfigError, match="memory:// but WORKERS=2"):
+            validate(config)
+    else:
+        validate(config)
+
+
+def test_gunicorns_worker_count_counts_too() -> None:
+    config = from_environment({"SECRET_KEY": SECRET, "WEB_CONCURRENCY": "3"})
+    with pytest.raises(ConfigError, match="WORKERS=3"):
+        validate(config)
