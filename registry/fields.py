@@ -142,6 +142,8 @@ LONGITUDE = NumberRule(-180, 180)
 #: VN-2000 easting and northing (the import's sanity bound; the CRS transform decides).
 PROJECTED = NumberRule(-100_000_000, 100_000_000)
 ACCURACY_M = NumberRule(0, 10_000)
+#: The CRS of projected input ("EPSG:9214"; geo.crs decides which are accepted).
+CRS = TextRule(1, 40)
 #: Where a location came from: a GPS fix, a pick on a map, a survey.
 LOCATION_SOURCES = ("gps", "map", "survey")
 LOCATION_SOURCE = ChoiceRule(LOCATION_SOURCES)
@@ -174,6 +176,7 @@ PROVINCE_CODE = TextRule(pattern=r"^\d{2}$")
 # --- the map and officials' log-in -----------------------------------------------------------
 
 UNIT_LEVEL = ChoiceRule(("province", "commune"))
+UNIT_SEARCH_TEXT = TextRule(max=200)
 UNIT_PAGE_LIMIT = NumberRule(1, 200)
 UNIT_CURSOR = TextRule(pattern=r"^\d{2}(\d{3})?$")
 USERNAME = TextRule(1, 100)

@@ -20,6 +20,7 @@ from api.v1.schemas import (
     LocationIn,
     ReverseQuery,
     SearchQuery,
+    UnitQuery,
 )
 from registry import fields as rules
 from registry.lookups import MAX_RADIUS_M
@@ -58,6 +59,10 @@ TEXT_CASES: list[tuple[type[Schema], str, rules.TextRule, str, bool]] = [
     (CommunePageQuery, "since", rules.CURSOR, "9" * 19, False),
     (SearchQuery, "q", rules.SEARCH_TEXT, "x", False),
     (SearchQuery, "q", rules.SEARCH_TEXT, "xy", True),
+    (LocationIn, "crs", rules.CRS, "x" * 40, True),
+    (LocationIn, "crs", rules.CRS, "x" * 41, False),
+    (UnitQuery, "q", rules.UNIT_SEARCH_TEXT, "x" * 200, True),
+    (UnitQuery, "q", rules.UNIT_SEARCH_TEXT, "x" * 201, False),
 ]
 
 

@@ -11,7 +11,10 @@ from registry import fields as rules
 class UnitQuery(Schema):
     """Filters of the unit list."""
 
-    q = fields.String(metadata={"description": "Name, with or without diacritics"})
+    q = fields.String(
+        validate=text(rules.UNIT_SEARCH_TEXT),
+        metadata={"description": "Name, with or without diacritics"},
+    )
     province = fields.String(validate=text(rules.PROVINCE_CODE), metadata={"example": "24"})
     level = fields.String(validate=one_of(rules.UNIT_LEVEL))
     limit = fields.Integer(load_default=50, validate=number_range(rules.UNIT_PAGE_LIMIT))
