@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -12,10 +13,11 @@ from flask_smorest import Api
 
 from api import cli, scan, v1
 from api.auth import current_actor
-from api.core import config, db, docs, health, idempotency, limits, problems
+from api.core import config, db, docs, health, idempotency, limits, problems, strict_json
+from api.core.fields import register_code_converter
 from api.core.problems import ProblemSchema
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_or_exit"]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -30,6 +32,12 @@ class RegistryApi(Api):  # type: ignore[misc]  # flask-smorest's Api is untyped
         """Werkzeug/webargs errors as problem+json."""
         return problems.handle_http_exception(error)
 
+    def _register_responses(self) -> None:
+        """The default and per-status error responses of the document, as problem+json."""
+        docs.register_problem_responses(
+            self.spec, self.ERROR_SCHEMA, self.DEFAULT_ERROR_RESPONSE_NAME
+        )
+
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, with ``overrides`` (tests) applied on top."""
@@ -40,6 +48,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     limits.init_app(app)
     api = RegistryApi(app)
+    register_code_converter(app, api)  # <code:...> in URLs, before any blueprint
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /v1/auth/token"}
     )
@@ -51,8 +60,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     cli.init_app(app)
     app.before_request(_before_request)
+    strict_json.init_app(app)  # after _before_request: strict JSON bodies, URLs, headers
     app.after_request(_after_request)
     return app
+
+
+def create_app_or_exit() -> Flask:
+    """The app of ``wsgi.py``: a configuration error is one line on stderr and exit status 2."""
+    try:
+        return create_app()
+    except config.ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _before_request() -> Response | None:

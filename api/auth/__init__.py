@@ -1,6 +1,6 @@
 """Who is calling: officials and admins by bearer token, businesses by API key."""
 
-from api.auth.bearer import BEARER_SECURITY, bearer_token, current_actor
+from api.auth.bearer import BEARER_SECURITY, authenticated, bearer_token, current_actor
 from api.auth.keys import KEYED, SECURITY, KeyedBlueprint
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "KEYED",
     "SECURITY",
     "KeyedBlueprint",
+    "authenticated",
     "bearer_token",
     "current_actor",
 ]

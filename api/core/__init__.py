@@ -13,6 +13,7 @@ from api.core import (
     limits,
     problems,
     resources,
+    strict_json,
 )
 from api.core.db import session
 from api.core.fields import Code
@@ -55,4 +56,5 @@ __all__ = [
     "registry_problem",
     "resources",
     "session",
+    "strict_json",
 ]

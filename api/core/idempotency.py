@@ -31,7 +31,12 @@ from registry.sync import Reply, idempotency
 IDEMPOTENCY_KEY_PARAMETER = {
     "in": "header",
     "name": "Idempotency-Key",
-    "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_LENGTH,
+        "pattern": r"^[\x21-\x7e]+$",  # visible ASCII, as _KEY checks
+    },
     "description": "Any unique string (a UUID). A retry with the same key and body returns the"
     " first response; the same key with another body is 422; while the first is running, 409.",
 }

@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -50,7 +50,10 @@ _SLUG_BY_STATUS = {
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; some problems add members (``code``, ``candidate``, ...)."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open: extension members are allowed (RFC 9457 3.2)
 
     type = fields.String(metadata={"description": "URI of the problem type"})
     title = fields.String()

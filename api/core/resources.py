@@ -20,7 +20,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.core.db import session
-from api.core.problems import ProblemSchema
+from api.core.problems import PROBLEM_MEDIA_TYPE, ProblemSchema
 
 F = TypeVar("F", bound=Callable[..., Any])
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -55,6 +55,7 @@ class ResourceBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest is un
                     status,
                     schema=ProblemSchema,
                     description=description or self.usual[status],
+                    content_type=PROBLEM_MEDIA_TYPE,
                 )(view)
             return view
 

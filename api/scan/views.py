@@ -37,15 +37,25 @@ blp = Blueprint(
 HTML = {"type": "string"}
 
 
-@blp.route("/<any(a, A):prefix>/<path:code>")
+#: An unknown code is a page; a path outside /a/ and /A/ (``/AAA/CODE``) is a problem.
+NOT_FOUND = {
+    "description": "Unknown code (a page); a path outside `/a/` and `/A/` is a problem",
+    "content": {
+        "text/html": {"schema": HTML},
+        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}},
+    },
+}
+
+
+@blp.route("/<any(a, A):prefix>/<code:code>")
 class ScanPage(MethodView):
     """The page of an address, by code in any accepted form (any case, with a unit)."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.response(200, HTML, content_type="text/html", description="The address page")
-    @blp.alt_response(404, schema=HTML, content_type="text/html", description="Unknown code")
     @blp.alt_response(422, schema=HTML, content_type="text/html", description="Mistyped code")
+    @blp.doc(responses={"404": NOT_FOUND})
     def get(self, prefix: str, code: str) -> Response:
         """Scan page: code, address, status, maps links; `?lang=en` for English."""
         view = get_address(session(), AddressCode.parse(code))

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from flask import Response
 
-from api.auth import BEARER_SECURITY, current_actor
+from api.auth import BEARER_SECURITY, authenticated, current_actor
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
     IF_MATCH_PARAMETER,
@@ -35,7 +35,7 @@ blp = ResourceBlueprint(
 Reply = tuple[AddressView, int, dict[str, str]]
 
 
-@blp.route("/<path:code>")
+@blp.route("/<code:code>")
 class Address(ResourceView):
     """An address by code, in any accepted input form (e.g. `7ph8-75fv 6r2w/1205`)."""
 
@@ -51,7 +51,8 @@ class Address(ResourceView):
         return address_response(AddressCode.parse(code))  # the hot path: api/v1/lookup.py
 
     @idempotent()
-    @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
+    @blp.doc(security=BEARER_SECURITY, parameters=[{**IF_MATCH_PARAMETER, "required": True}])
+    @authenticated
     @blp.arguments(AddressPatchIn)
     @blp.response(200, AddressOut, description="Corrected; new `ETag`; maybe `flag`ged")
     @blp.problems(
@@ -75,12 +76,13 @@ class Address(ResourceView):
         return changed.view, 200, {"ETag": etag(changed.view.version)}
 
 
-@blp.route("/<path:code>/retire")
+@blp.route("/<code:code>/retire")
 class Retire(ResourceView):
     """Retirement of an address's code."""
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER, IF_MATCH_PARAMETER])
+    @authenticated
     @blp.arguments(RetireIn)
     @blp.response(200, AddressOut, description="Retired; the code keeps resolving")
     @blp.problems(401, 403, 404, (409, "Occupied or already retired"), 412, (422, "Bad successor"))

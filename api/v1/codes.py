@@ -49,7 +49,7 @@ def code_info(code: AddressCode) -> dict[str, Any]:
     }
 
 
-@blp.route("/codes/<path:code>")
+@blp.route("/codes/<code:code>")
 class Code(ResourceView):
     """A code in any accepted input form (e.g. `7ph8-75fv 6r2w/1205`)."""
 

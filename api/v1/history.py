@@ -39,7 +39,7 @@ class HouseholdHistory(ResourceView):
         return _page(page)
 
 
-@blp.route("/addresses/<path:code>/history")
+@blp.route("/addresses/<code:code>/history")
 class AddressHistory(ResourceView):
     """An address's changes."""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from api.auth import BEARER_SECURITY, current_actor
+from api.auth import BEARER_SECURITY, authenticated, current_actor
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
     IF_MATCH_PARAMETER,
@@ -93,6 +93,7 @@ class Households(ResourceView):
 
     @idempotent(_client_made_id)
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @authenticated
     @blp.arguments(HouseholdIn)
     @blp.response(201, HouseholdOut, description="Registered; `Location` and `ETag` set")
     @blp.problems(
@@ -126,7 +127,8 @@ class Household(ResourceView):
         return view, 200, {"ETag": etag(view.version)}
 
     @idempotent()
-    @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
+    @blp.doc(security=BEARER_SECURITY, parameters=[{**IF_MATCH_PARAMETER, "required": True}])
+    @authenticated
     @blp.arguments(HouseholdPatchIn)
     @blp.response(200, HouseholdOut, description="Changed; new `ETag`")
     @blp.problems(
@@ -147,10 +149,19 @@ class Household(ResourceView):
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IF_MATCH_PARAMETER])
-    @blp.response(200, HouseholdOut, description="Dissolved (the record stays)")
+    @blp.response(
+        200,
+        HouseholdOut,
+        description="Dissolved: `status: dissolved`; the record stays, and GET keeps answering it",
+    )
     @blp.problems(401, 403, (404, "No such household"), (409, "Moved away"), 412)
     def delete(self, household_id: uuid.UUID) -> Reply:
-        """Dissolve a household (soft); its address becomes vacant. Repeating it is harmless."""
+        """Dissolve a household (a soft delete): the record is kept, not removed.
+
+        The household keeps its id and history and stays readable: `GET` answers 200 with
+        `status: dissolved` (it is never 404 or 410 after this). Its address becomes vacant.
+        Repeating it is harmless.
+        """
         changed = dissolve_household(
             session(), current_actor(), household_id, if_match(required=False)
         )
@@ -163,6 +174,7 @@ class Move(ResourceView):
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER, IF_MATCH_PARAMETER])
+    @authenticated
     @blp.arguments(MoveIn)
     @blp.response(200, HouseholdOut, description="Moved within the commune (same id)")
     @blp.alt_response(

@@ -125,7 +125,7 @@ NOT_MODIFIED = "Not modified: the If-None-Match ETag is current"
 PLATE_PROBLEMS = (404, (422, "Not a valid code (format/check) or option"), 429)
 
 
-@blp.route("/v1/addresses/<path:code>/qr.png")
+@blp.route("/v1/addresses/<code:code>/qr.png")
 class QrPng(ResourceView):
     """The QR code of an address as a PNG."""
 
@@ -147,7 +147,7 @@ class QrPng(ResourceView):
         )
 
 
-@blp.route("/v1/addresses/<path:code>/qr.svg")
+@blp.route("/v1/addresses/<code:code>/qr.svg")
 class QrSvg(ResourceView):
     """The QR code of an address as an SVG."""
 
@@ -168,7 +168,7 @@ class QrSvg(ResourceView):
         )
 
 
-@blp.route("/v1/addresses/<path:code>/plate.pdf")
+@blp.route("/v1/addresses/<code:code>/plate.pdf")
 class PlatePdf(ResourceView):
     """The printable plate of an address."""
 

@@ -23,7 +23,7 @@ class LocationIn(Schema):
     lon = fields.Float(validate=number_range(rules.LONGITUDE))
     x = fields.Float(metadata={"description": "Easting (or longitude) in `crs`"})
     y = fields.Float(metadata={"description": "Northing (or latitude) in `crs`"})
-    crs = fields.String(metadata={"example": "EPSG:9214"})
+    crs = fields.String(validate=text(rules.CRS), metadata={"example": "EPSG:9214"})
     accuracy_m = fields.Float(validate=number_range(rules.ACCURACY_M), allow_none=True)
     source = fields.String(validate=one_of(rules.LOCATION_SOURCE), load_default="gps")
 
