@@ -3,7 +3,7 @@
 #   make test   lint, type-check and run the whole suite against a fresh PostGIS database
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup db migrate load demo run test lint typecheck pytest bench bench-smoke clean-db
+.PHONY: help setup settings db migrate load demo run test lint typecheck pytest bench bench-smoke soak clean-db
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 2
 DEMO ?= 1
-export PORT
+export PORT WORKERS
 # With no DATABASE_URL the CLI and the server use the embedded cluster (scripts/embedded-pg.sh).
 EMBEDDED := $(if $(DATABASE_URL),,1)
 FLASK := $(BIN)/flask --app wsgi
@@ -33,23 +33,28 @@ db: setup
 	@if [ -n "$(EMBEDDED)" ]; then bash scripts/embedded-pg.sh start && bash scripts/embedded-pg.sh createdb registry; \
 	else $(BIN)/python -c "import sqlalchemy as s; s.create_engine('$(DATABASE_URL)').connect().close()"; fi
 
-var/secret_key var/demo_password:
+# The settings the server and every CLI command share (api/core/config.py reads them).
+SETTINGS := var/registry.env
+
+settings: setup
+	@bash scripts/ensure-redis.sh
+	@bash scripts/settings.sh $(SETTINGS)
+
+var/demo_password:
 	@mkdir -p var && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(48))" > $@ && chmod 600 $@
 
-migrate: db var/secret_key
-	@SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} $(FLASK) db upgrade
+migrate: db settings
+	@$(FLASK) db upgrade
 
 load: migrate
-	@SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} $(FLASK) admin-units load \
-		$(foreach f,$(REGISTRY_BOUNDARIES),--boundaries $(f))
+	@$(FLASK) admin-units load $(foreach f,$(REGISTRY_BOUNDARIES),--boundaries $(f))
 
 demo: load var/demo_password
-	@if [ "$(DEMO)" != "0" ]; then SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} \
-		DEMO_PASSWORD=$$(cat var/demo_password) $(FLASK) demo seed; fi
+	@if [ "$(DEMO)" != "0" ]; then DEMO_PASSWORD=$$(cat var/demo_password) $(FLASK) demo seed; fi
 
 run: demo
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
-	@SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} exec $(BIN)/gunicorn --workers $(WORKERS) \
+	@exec $(BIN)/gunicorn --workers $(WORKERS) \
 		--worker-class gthread --threads 4 --timeout 120 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
@@ -75,6 +80,11 @@ bench: setup
 # A tiny bench (3,000 rows, seconds) inside `make test`, so that the bench keeps working.
 bench-smoke: setup
 	$(BIN)/python -m bench.run --smoke
+
+# Ten minutes of mixed traffic on its own cluster, Redis and gunicorn (not in `make test`):
+# worker RSS, database connections and errors -> bench/results/soak.json, docs/soak.png.
+soak: setup
+	$(BIN)/python -m bench.soak
 
 clean-db:
 	bash scripts/embedded-pg.sh stop || true
