@@ -21,6 +21,7 @@ from api.core import (
 )
 from api.core.config import registration_rules
 from api.v1.schemas import (
+    REGISTRATION_EXAMPLE,
     CommunePageQuery,
     FeedOut,
     HouseholdIn,
@@ -94,7 +95,7 @@ class Households(ResourceView):
     @idempotent(_client_made_id)
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
     @authenticated
-    @blp.arguments(HouseholdIn)
+    @blp.arguments(HouseholdIn, example=REGISTRATION_EXAMPLE)
     @blp.response(201, HouseholdOut, description="Registered; `Location` and `ETag` set")
     @blp.problems(
         401,

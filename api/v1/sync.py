@@ -22,6 +22,7 @@ from api.core import (
 )
 from api.v1.households import rules
 from api.v1.schemas import (
+    SYNC_EXAMPLE,
     AddressOut,
     AddressPatchIn,
     DissolveIn,
@@ -57,7 +58,7 @@ class Sync(ResourceView):
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
-    @blp.arguments(SyncBatchIn)
+    @blp.arguments(SyncBatchIn, example=SYNC_EXAMPLE)
     @blp.response(200, SyncOut, description="One result per operation, in order")
     @blp.problems(401, (409, "Same key still running"), (422, "Malformed batch; key reused"))
     def post(self, batch: dict[str, Any]) -> dict[str, Any]:

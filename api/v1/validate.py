@@ -7,7 +7,14 @@ from typing import Any, ClassVar
 
 from api.auth import KEYED, SECURITY, KeyedBlueprint
 from api.core import ResourceView, session
-from api.v1.schemas import BatchIn, BatchOut, ValidateIn, ValidationOut
+from api.v1.schemas import (
+    BATCH_EXAMPLE,
+    VALIDATE_EXAMPLE,
+    BatchIn,
+    BatchOut,
+    ValidateIn,
+    ValidationOut,
+)
 from registry.lookups import (
     ValidationRequest,
     ValidationResult,
@@ -30,7 +37,7 @@ class Validate(ResourceView):
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(ValidateIn)
+    @blp.arguments(ValidateIn, example=VALIDATE_EXAMPLE)
     @blp.response(200, ValidationOut)
     @blp.problems(401, 403, 422, (429, "Rate limit of the key exceeded (see Retry-After)"))
     def post(self, request: ValidationRequest) -> ValidationResult:
@@ -49,7 +56,7 @@ class ValidateBatch(ResourceView):
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(BatchIn)
+    @blp.arguments(BatchIn, example=BATCH_EXAMPLE)
     @blp.response(200, BatchOut)
     @blp.problems(401, 403, 422, (429, "Rate limit of the key exceeded (see Retry-After)"))
     def post(self, batch: dict[str, list[ValidationRequest]]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from api.v1.schemas.auth import Credentials, TokenOut
 from api.v1.schemas.codes import BoundsOut, CodeInfo, PointOut
 from api.v1.schemas.history import CommunePageQuery, EventPageOut, PageQuery
 from api.v1.schemas.households import (
+    REGISTRATION_EXAMPLE,
     FeedOut,
     HeadIn,
     HouseholdIn,
@@ -27,11 +28,29 @@ from api.v1.schemas.households import (
 from api.v1.schemas.plates import DEFAULT_PER_PAGE, PrintRunQuery, QrQuery
 from api.v1.schemas.reverse import NearbyPage, ReverseQuery
 from api.v1.schemas.search import SearchPage, SearchQuery
-from api.v1.schemas.sync import DissolveIn, SyncBatchIn, SyncOperationIn, SyncOut, SyncResultOut
-from api.v1.schemas.validate import BatchIn, BatchOut, ValidateIn, ValidationOut
+from api.v1.schemas.sync import (
+    SYNC_EXAMPLE,
+    DissolveIn,
+    SyncBatchIn,
+    SyncOperationIn,
+    SyncOut,
+    SyncResultOut,
+)
+from api.v1.schemas.validate import (
+    BATCH_EXAMPLE,
+    VALIDATE_EXAMPLE,
+    BatchIn,
+    BatchOut,
+    ValidateIn,
+    ValidationOut,
+)
 
 __all__ = [
+    "BATCH_EXAMPLE",
     "DEFAULT_PER_PAGE",
+    "REGISTRATION_EXAMPLE",
+    "SYNC_EXAMPLE",
+    "VALIDATE_EXAMPLE",
     "AddressIn",
     "AddressOut",
     "AddressPatchIn",

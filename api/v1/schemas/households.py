@@ -172,3 +172,19 @@ class FeedOut(Schema):
 
     items = fields.List(fields.Nested(HouseholdOut))
     next_cursor = fields.String(metadata={"description": "Pass as `since` to read on"})
+
+
+#: A registration as a phone sends it (the example of the OpenAPI document).
+REGISTRATION_EXAMPLE = {
+    "id": "3f1c2a7e-5b8d-4c1e-9a2f-6d7e8f9a0b1c",
+    "location": {"lat": 21.2849, "lon": 106.215, "accuracy_m": 5, "source": "gps"},
+    "address": {
+        "commune_code": "07210",
+        "house_number": "12",
+        "alley": ["ngõ 34", "ngách 5"],
+        "street": "Nguyễn Văn Cừ",
+        "hamlet": "Tổ dân phố Đông Thành",
+    },
+    "head": {"full_name": "Nguyễn Thị Lan", "citizen_id": "001199012345", "phone": "0912345678"},
+    "members": 4,
+}

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api.core.fields import length, number_range, one_of, text
+from api.v1.schemas.households import REGISTRATION_EXAMPLE
 from registry import fields as rules
 
 
@@ -92,3 +93,23 @@ class SyncOut(Schema):
     """One result per operation, in the same order."""
 
     results = fields.List(fields.Nested(SyncResultOut))
+
+
+#: A queue of two operations: a registration made offline, then a correction of its head.
+SYNC_EXAMPLE = {
+    "operations": [
+        {
+            "op": "create",
+            "op_id": "0b6f3c1e-2d4a-4f5b-8c7d-9e0a1b2c3d4e",
+            "id": "3f1c2a7e-5b8d-4c1e-9a2f-6d7e8f9a0b1c",
+            "data": REGISTRATION_EXAMPLE,
+        },
+        {
+            "op": "update",
+            "op_id": "1c7a4d2f-3e5b-4a6c-9d8e-0f1a2b3c4d5e",
+            "id": "3f1c2a7e-5b8d-4c1e-9a2f-6d7e8f9a0b1c",
+            "base_version": 1,
+            "data": {"members": 5},
+        },
+    ]
+}

@@ -49,6 +49,14 @@ class ValidateIn(Schema):
         return ValidationRequest(data["code"], data.get("address_text"), data.get("location"))
 
 
+#: A code as a customer typed it, with the address they typed and where the courier stands.
+VALIDATE_EXAMPLE = {
+    "code": "7ph875fv 6r2w",
+    "address_text": "12 ngõ 34/5 Nguyễn Văn Cừ, P. Bắc Giang, Bắc Ninh",
+    "location": {"lat": 21.2731, "lon": 106.1946},
+}
+
+
 class BatchIn(Schema):
     """Up to 1,000 validations."""
 
@@ -192,3 +200,7 @@ class BatchOut(Schema):
     """One result per item, in request order."""
 
     results = fields.List(fields.Nested(ValidationOut))
+
+
+#: Two validations in one call.
+BATCH_EXAMPLE = {"items": [VALIDATE_EXAMPLE, {"code": "7PH72VH3+CM-2Q"}]}

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
+from marshmallow import Schema
 
+from api.v1.schemas import (
+    REGISTRATION_EXAMPLE,
+    BatchIn,
+    HouseholdIn,
+    SyncBatchIn,
+    ValidateIn,
+)
+from tests.conftest import Tester
 from tests.support.field import json_of
 
 EXPECTED = {
@@ -63,3 +73,28 @@ def test_every_reference_resolves(client: FlaskClient) -> None:
         _, section, kind, name = ref.split("/")
         assert section == "components", ref
         assert name in spec["components"][kind], ref
+
+
+EXAMPLES = [
+    ("/v1/households", "post", HouseholdIn),
+    ("/v1/sync", "post", SyncBatchIn),
+    ("/v1/validate", "post", ValidateIn),
+    ("/v1/validate/batch", "post", BatchIn),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "schema"), EXAMPLES)
+def test_request_examples_are_documented_and_valid(
+    client: FlaskClient, path: str, method: str, schema: type[Schema]
+) -> None:
+    spec = json_of(client.get("/openapi.json"))
+    body = spec["paths"][path][method]["requestBody"]["content"]["application/json"]
+    assert schema().validate(body["example"]) == {}
+
+
+def test_the_registration_example_registers(tester: Tester) -> None:
+    token = tester.user()
+    response = tester.client.post(
+        "/v1/households", json=REGISTRATION_EXAMPLE, headers=tester.auth(token)
+    )
+    assert response.status_code == 201, response.json
