@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry import pii
 from registry.access import Actor
 from registry.models import AuditEvent
 
@@ -31,7 +32,8 @@ def record(
     """Add one audit event for a change made by ``actor`` (flushed with the change).
 
     ``version`` is the record's version after the change; ``context`` says how the change came
-    about (base version, merge or force, sync batch position).
+    about (base version, merge or force, sync batch position). Citizen IDs and phones in
+    ``before`` and ``after`` are sealed (:mod:`registry.pii`); readers unseal them.
     """
     session.add(
         AuditEvent(
@@ -41,8 +43,8 @@ def record(
             entity_type=entity_type,
             entity_id=entity_id,
             commune_code=commune_code,
-            before=dict(before) if before is not None else None,
-            after=dict(after) if after is not None else None,
+            before=pii.seal_fields(session, before) if before is not None else None,
+            after=pii.seal_fields(session, after) if after is not None else None,
             device_id=actor.device_id,
             request_id=actor.request_id,
             version=version,

@@ -1,6 +1,6 @@
 """Minting codes for a batch and loading it with COPY, inside the caller's transaction.
 
-Minting follows :func:`registry.households._mint` for many rows at once: the batch's cells are
+Minting follows :func:`registry.dwellings._mint` for many rows at once: the batch's cells are
 counted in Python, the counters of the cells that exist are locked (``FOR UPDATE``) and read,
 each row gets the next free sequence symbols of its cell in file order, and one upsert writes
 the new counters. A cell created by a concurrent registration between the read and the upsert
@@ -9,14 +9,16 @@ is never issued twice.
 
 Rows reach the tables through ``COPY ... FROM STDIN`` in text format. The per-row prefix (ids,
 code, point as hex EWKB) is built with NumPy; the rest of each line was written by the row
-checker into a spool file.
+checker into a spool file. On the way to COPY, a household's citizen ID and phone are sealed
+and the citizen ID's blind index appended (:func:`sealed_households`), so the tables never
+hold them in clear.
 """
 
 from __future__ import annotations
 
 import binascii
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from geo import SEQUENCE_SYMBOLS
 from geo.cells import as_ascii, as_text, cell_symbols, code_symbols
+from registry import pii
 from registry.db import copy_cursor
 from registry.errors import Conflict
 
@@ -55,6 +58,7 @@ HOUSEHOLD_COLUMNS = (
     "citizen_id",
     "phone",
     "members",
+    "citizen_id_index",
 )
 CELL_CAPACITY = len(SEQUENCE_SYMBOLS)
 _EWKB_POINT_4326 = bytes.fromhex("0101000020E6100000")
@@ -277,14 +281,47 @@ def new_household_ids(
     return raw.view("V16").ravel()
 
 
+#: Turns a spooled line into the line COPY loads (see :func:`sealed_households`).
+LineFilter = Callable[[bytes], bytes]
+
+
+def sealed_households(session: Session) -> LineFilter:
+    """Seal the citizen ID and phone of spooled household lines; append the blind index.
+
+    A spooled line is ``commune, head, citizen_id, phone, members`` (:data:`HOUSEHOLD_COLUMNS`
+    without the index). The row rules leave no COPY escape in a citizen ID or phone, and a
+    sealed value needs none: the two fields are taken and put back as they are.
+    """
+    seal_id, seal_phone = pii.sealer(session, "citizen_id"), pii.sealer(session, "phone")
+    index = pii.indexer("citizen_id")
+    null = b"\\N"
+
+    def seal_line(line: bytes) -> bytes:
+        commune, head, citizen_id, phone, members = line.rstrip(b"\n").split(b"\t")
+        indexed = null
+        if citizen_id != null:
+            clear = citizen_id.decode("ascii")
+            citizen_id, indexed = seal_id(clear).encode(), index(clear).encode()
+        if phone != null:
+            phone = seal_phone(phone.decode("ascii")).encode()
+        return b"\t".join((commune, head, citizen_id, phone, members, indexed)) + b"\n"
+
+    return seal_line
+
+
 class CopySource(io.RawIOBase):
     """A readable file over COPY lines: prefix + spooled line, for the kept rows only."""
 
     def __init__(
-        self, spool: IO[bytes], keep: NDArray[np.bool_], prefixes: bytes, width: int
+        self,
+        spool: IO[bytes],
+        keep: NDArray[np.bool_],
+        prefixes: bytes,
+        width: int,
+        line_filter: LineFilter | None = None,
     ) -> None:
         super().__init__()
-        self._chunks = _lines(spool, keep, prefixes, width)
+        self._chunks = _lines(spool, keep, prefixes, width, line_filter)
         self._pending = b""
 
     def readable(self) -> bool:
@@ -297,14 +334,18 @@ class CopySource(io.RawIOBase):
 
 
 def _lines(
-    spool: IO[bytes], keep: NDArray[np.bool_], prefixes: bytes, width: int
+    spool: IO[bytes],
+    keep: NDArray[np.bool_],
+    prefixes: bytes,
+    width: int,
+    line_filter: LineFilter | None,
 ) -> Iterator[bytes]:
     out: list[bytes] = []
     start = 0
     for line, wanted in zip(spool, keep.tolist(), strict=False):
         if wanted:
             out.append(prefixes[start : start + width])
-            out.append(line)
+            out.append(line if line_filter is None else line_filter(line))
             start += width
             if len(out) >= _CHUNK_LINES:
                 yield b"".join(out)

@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 from geo.cells import cell_numbers
 from registry import audit
 from registry.access import Actor
+from registry.dwellings import Rules
 from registry.errors import InvalidInput
-from registry.households import Rules
 from registry.importing import indexes as import_indexes
 from registry.importing.batch import (
     check_boundaries,
@@ -54,6 +54,7 @@ from registry.importing.load import (
     mint,
     new_household_ids,
     reserve_address_ids,
+    sealed_households,
     write_counters,
 )
 from registry.importing.rows import RowChecker
@@ -272,7 +273,8 @@ def _write(
     with clock("copy-addresses"), (spool / "addresses").open("rb") as lines:
         copy_in(session, "addresses", ADDRESS_COLUMNS, CopySource(lines, ok, *address_prefix))
     with clock("copy-households"), (spool / "households").open("rb") as lines:
-        copy_in(session, "households", HOUSEHOLD_COLUMNS, CopySource(lines, ok, *household_prefix))
+        source = CopySource(lines, ok, *household_prefix, sealed_households(session))
+        copy_in(session, "households", HOUSEHOLD_COLUMNS, source)
     if deferred is not None:
         with clock("rebuild-indexes"):
             built = import_indexes.restore(session, deferred)
