@@ -1,4 +1,9 @@
-"""Bearer-token authentication of officials and admins."""
+"""Bearer-token authentication of officials and admins, and their per-user rate limits.
+
+Every request that authenticates by token counts against its user's ``RATELIMIT_USER``, on
+whichever endpoint, once the user is known (:func:`current_actor`); heavy work adds a limit of
+its own (:func:`per_user`, e.g. print runs).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import ParamSpec, TypeVar
 from flask import g, request
 
 from api.core import session
+from api.core.limits import Bucket, user_limit
 from registry.access import Actor, actor_for_token
 from registry.errors import AuthenticationFailed
 
@@ -40,8 +46,37 @@ def current_actor() -> Actor:
         g.actor = actor_for_token(
             session(), bearer_token(), device_id=device, request_id=g.get("request_id")
         )
+        user_bucket(g.actor, "user", user_limit()).spend()
     actor: Actor = g.actor
     return actor
+
+
+def user_bucket(actor: Actor, scope: str, limit: str) -> Bucket:
+    """The bucket of ``actor``'s requests of ``scope`` (``user``: all of them), at ``limit``."""
+    return Bucket(
+        limit,
+        f"user:{actor.user_id}",
+        scope,
+        f"this account has used its {scope} rate limit ({limit}); try again after Retry-After",
+    )
+
+
+def per_user(limit: Callable[[], str], scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Authenticate, then count the request against the user's own ``limit()`` of ``scope``.
+
+    Like :func:`authenticated` it runs before the body or query is parsed: a view class's
+    ``decorators``, or above ``@blp.arguments``.
+    """
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def counted(*args: P.args, **kwargs: P.kwargs) -> R:
+            user_bucket(current_actor(), scope, limit()).spend()
+            return view(*args, **kwargs)
+
+        return counted
+
+    return decorate
 
 
 def authenticated(view: Callable[P, R]) -> Callable[P, R]:

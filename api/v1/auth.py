@@ -8,12 +8,13 @@ from typing import Any, ClassVar
 
 from flask import current_app
 
-from api.auth import BEARER_SECURITY, bearer_token, current_actor
-from api.core import ResourceBlueprint, ResourceView, limiter, login_limit, session
+from api.auth import BEARER_SECURITY, backoff, bearer_token, current_actor
+from api.core import ResourceBlueprint, ResourceView, limiter, login_limit, no_store, session
 from api.v1.schemas import Credentials, TokenOut
 from registry.access import issue_token, revoke_token
 
 blp = ResourceBlueprint("auth", __name__, url_prefix="/v1/auth", description="Officials' tokens")
+blp.after_request(no_store)  # tokens (RFC 6749 5.1: never cached)
 
 
 def _failed_login(response: Any) -> bool:
@@ -30,13 +31,23 @@ class Token(ResourceView):
 
     @blp.arguments(Credentials)
     @blp.response(200, TokenOut)
-    @blp.problems((401, "Wrong username or password"), (429, "Too many failed logins"))
-    def post(self, credentials: dict[str, str]) -> dict[str, str | datetime]:
-        """Log in: a bearer token that expires (TOKEN_TTL_HOURS) and can be revoked."""
+    @blp.problems(
+        (401, "Wrong username or password, or an administrator's missing or wrong code"),
+        (429, "Too many failed logins from this address, or for this account (Retry-After)"),
+    )
+    def post(self, credentials: dict[str, str | None]) -> dict[str, str | datetime]:
+        """Log in: a bearer token that expires (TOKEN_TTL_HOURS) and can be revoked.
+
+        Administrators also send ``totp``, the current code of their authenticator app.
+        After repeated failures an account must wait longer and longer between attempts.
+        """
+        username, password = str(credentials["username"]), str(credentials["password"])
+        backoff.wait_or_count(username)
         ttl = timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
         token, expires_at = issue_token(
-            session(), credentials["username"], credentials["password"], ttl
+            session(), username, password, ttl, totp=credentials["totp"]
         )
+        backoff.succeeded(username)
         return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at}
 
 

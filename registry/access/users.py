@@ -12,12 +12,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from registry import fields as rules
+from registry.access import second_factor
 from registry.access.actors import Actor
 from registry.errors import AuthenticationFailed, InvalidInput
 from registry.models import AdminUnit, AuthToken, User, UserCommune
 
 ROLES = ("official", "admin")
 MIN_PASSWORD_LENGTH = 10
+WRONG_CREDENTIALS = "wrong username or password"
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -25,6 +28,36 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_errors(password: str) -> list[str]:
+    """What is wrong with a new password (empty when it is acceptable)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [f"must have at least {MIN_PASSWORD_LENGTH} characters"]
+    # The login accepts no longer password (read here: registry.fields imports this package).
+    longest = rules.PASSWORD.max
+    if longest is not None and len(password) > longest:
+        return [f"must have at most {longest} characters"]
+    return []
+
+
+def hash_password(password: str) -> str:
+    """The Argon2 hash stored for ``password``."""
+    return _hasher.hash(password)
+
+
+def commune_errors(session: Session, role: str, communes: list[str]) -> list[str]:
+    """What is wrong with assigning ``communes`` to a user of ``role`` (empty when fine)."""
+    known = set(
+        session.scalars(
+            select(AdminUnit.code).where(AdminUnit.code.in_(communes), AdminUnit.level == "commune")
+        )
+    )
+    unknown = [code for code in communes if code not in known]
+    errors = [f"unknown commune codes: {', '.join(unknown)}"] if unknown else []
+    if role == "official" and not communes:
+        errors.append("an official needs at least one commune")
+    return errors
 
 
 def create_user(
@@ -38,25 +71,15 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [f"must be one of {', '.join(ROLES)}"]
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"must have at least {MIN_PASSWORD_LENGTH} characters"]
+    if problems := password_errors(password):
+        errors["password"] = problems
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         errors["username"] = ["is already taken"]
-    known = set(
-        session.scalars(
-            select(AdminUnit.code).where(
-                AdminUnit.code.in_(commune_list), AdminUnit.level == "commune"
-            )
-        )
-    )
-    unknown = [code for code in commune_list if code not in known]
-    if unknown:
-        errors["communes"] = [f"unknown commune codes: {', '.join(unknown)}"]
-    if role == "official" and not commune_list:
-        errors.setdefault("communes", []).append("an official needs at least one commune")
+    if problems := commune_errors(session, role, commune_list):
+        errors["communes"] = problems
     if errors:
         raise InvalidInput("the user cannot be created", errors)
-    user = User(username=username, password_hash=_hasher.hash(password), role=role)
+    user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
     session.add_all(UserCommune(user_id=user.id, commune_code=code) for code in commune_list)
@@ -65,11 +88,21 @@ def create_user(
 
 
 def issue_token(
-    session: Session, username: str, password: str, ttl: timedelta
+    session: Session,
+    username: str,
+    password: str,
+    ttl: timedelta,
+    *,
+    totp: str | None = None,
 ) -> tuple[str, datetime]:
-    """Check a password and issue a new bearer token; returns the token and its expiry.
+    """Check a password (and an admin's second factor) and issue a new bearer token.
 
-    :raises AuthenticationFailed: for an unknown user, a wrong password or a disabled user.
+    Returns the token and its expiry. An unknown user, a wrong password and a deactivated
+    user fail alike; only after the right password does an admin learn that the code is
+    missing or wrong (as most services answer).
+
+    :raises AuthenticationFailed: for wrong credentials, a deactivated user, or an admin
+        without a current, unused second-factor code.
     """
     user = session.scalar(select(User).where(User.username == username))
     try:
@@ -77,7 +110,9 @@ def issue_token(
     except (VerificationError, InvalidHashError):
         user = None
     if user is None or not user.active:
-        raise AuthenticationFailed("wrong username or password")
+        raise AuthenticationFailed(WRONG_CREDENTIALS)
+    if user.role == "admin":
+        second_factor.check(session, user, totp)
     token = secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + ttl
     session.add(AuthToken(user_id=user.id, token_hash=_token_hash(token), expires_at=expires_at))

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from api.core.fields import text
+from api.core.fields import FullMatch, text
 from registry import fields as rules
 
 
 class Credentials(Schema):
-    """A username and password."""
+    """A username and password; an administrator adds the code of their second factor."""
 
     username = fields.String(required=True, validate=text(rules.USERNAME))
     password = fields.String(required=True, validate=text(rules.PASSWORD), load_only=True)
+    totp = fields.String(
+        load_default=None,
+        load_only=True,
+        validate=FullMatch(r"^[0-9]{6}$", error="must be the 6 digits of the app's code"),
+        metadata={
+            "description": "Administrators: the current code of their authenticator app (TOTP)",
+            "example": "492039",
+        },
+    )
 
 
 class TokenOut(Schema):
