@@ -3,7 +3,12 @@
 Business views use :data:`KEYED`: the request is authenticated first (``X-API-Key``: 401
 without a valid key, 403 for a revoked one), then counted against the key's own limit (the
 ``rate_limit`` of its ``api_clients`` row, one bucket per key across all business endpoints),
-in the limiter storage configured by ``RATELIMIT_STORAGE_URI``.
+in the limiter storage configured by ``RATELIMIT_STORAGE_URI``. A batch spends one unit per
+item (:func:`spend_per_item`).
+
+A key that is sent but unknown or revoked counts against the client's address
+(``RATELIMIT_BAD_KEY``); once that is spent, every key from the address is refused with 429
+*before* it is looked up, so a flood of guessed keys costs the database nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 from flask import g, request
 
 from api.core import ResourceBlueprint, limiter, session
+from api.core.limits import Bucket, bad_key_limit, client_address, spend_more
 from api.core.resources import USUAL
 from registry.access import ApiClientView, authenticate
+from registry.errors import AuthenticationFailed, Forbidden
 
 HEADER = "X-API-Key"
 SCHEME = "apiKeyAuth"
@@ -33,9 +40,46 @@ def current_client() -> ApiClientView:
     :raises Forbidden: for a revoked key.
     """
     if "api_client" not in g:
-        g.api_client = authenticate(session(), request.headers.get(HEADER, "").strip())
+        g.api_client = _authenticate(request.headers.get(HEADER, "").strip())
     client: ApiClientView = g.api_client
     return client
+
+
+def _bad_keys() -> Bucket:
+    """The bucket of bad keys sent from this request's address."""
+    return Bucket(
+        bad_key_limit(),
+        client_address(),
+        "bad-api-key",
+        "too many unknown or revoked API keys from your address; try again later",
+    )
+
+
+def _authenticate(key: str) -> ApiClientView:
+    """The client of ``key``; a bad key counts against the address, checked before the lookup."""
+    if not key:  # nothing to look up: a plain 401, and no query
+        return authenticate(session(), key)
+    bad_keys = _bad_keys()
+    bad_keys.refuse_if_spent()
+    try:
+        return authenticate(session(), key)
+    except (AuthenticationFailed, Forbidden):
+        bad_keys.spend()
+        raise
+
+
+def spend_per_item(items: int) -> None:
+    """Spend one unit of the key's limit per item of a batch (the request itself paid one).
+
+    All or nothing: a batch larger than what is left is refused, and takes nothing more.
+
+    :raises TooManyRequests: 429, with Retry-After.
+    """
+    spend_more(
+        items - 1,
+        f"a batch of {items} items needs {items} requests of the API key's rate limit,"
+        " more than are left: send a smaller batch, or wait (see Retry-After)",
+    )
 
 
 def require_api_key(view: Callable[P, R]) -> Callable[P, R]:

@@ -48,7 +48,7 @@ class AdminUnits(ResourceView):
 
     @blp.arguments(UnitQuery, location="query")
     @blp.response(200, UnitPage)
-    @blp.problems((422, "Invalid filter"))
+    @blp.problems((422, "Invalid filter"), 429)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Units matching `q` (diacritics-insensitive, exact accents first), by province."""
         limit = query["limit"]
@@ -74,7 +74,7 @@ class AdminUnit(ResourceView):
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
 
     @blp.response(200, UnitFeature)
-    @blp.problems((404, "No such unit"))
+    @blp.problems((404, "No such unit"), 429)
     def get(self, code: str) -> dict[str, Any]:
         """The unit as a GeoJSON Feature, with its boundary when one is loaded."""
         view = get_unit(session(), code, with_boundary=True)

@@ -16,9 +16,10 @@ from typing import Any, ClassVar
 from flask import Response, current_app, request
 from sqlalchemy.orm import Session
 
-from api.auth import BEARER_SECURITY, current_actor
+from api.auth import BEARER_SECURITY, current_actor, per_user
 from api.core import ResourceBlueprint, ResourceView, limiter, public_limit, session
 from api.core.db import new_session
+from api.core.limits import print_run_limit
 from api.v1.schemas import DEFAULT_PER_PAGE as DEFAULT_PER_PAGE
 from api.v1.schemas import PrintRunQuery, QrQuery
 from geo import AddressCode
@@ -196,6 +197,9 @@ class PlatePdf(ResourceView):
 class CommunePlates(ResourceView):
     """The plates of every active address of a commune, several per A4 page."""
 
+    #: A print run renders a whole commune: each user may start RATELIMIT_PRINT_RUN of them.
+    decorators: ClassVar[list[Callable[..., Any]]] = [per_user(print_run_limit, "print-run")]
+
     @blp.arguments(PrintRunQuery, location="query")
     @blp.response(200, BINARY, content_type="application/pdf", description="A4, cut marks")
     @blp.problems(
@@ -203,6 +207,7 @@ class CommunePlates(ResourceView):
         (403, "Commune outside your assignment"),
         (404, "No such commune, or no address"),
         (422, "Not a commune, or a bad option"),
+        (429, "Print-run or request limit of the account exceeded (see Retry-After)"),
     )
     @blp.doc(security=BEARER_SECURITY)
     def get(self, query: dict[str, Any], code: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from api.auth import KEYED, SECURITY, KeyedBlueprint
+from api.auth import KEYED, SECURITY, KeyedBlueprint, spend_per_item
 from api.core import ResourceView, session
 from api.v1.schemas import (
     BATCH_EXAMPLE,
@@ -58,7 +58,17 @@ class ValidateBatch(ResourceView):
     @blp.doc(security=SECURITY)
     @blp.arguments(BatchIn, example=BATCH_EXAMPLE)
     @blp.response(200, BatchOut)
-    @blp.problems(401, 403, 422, (429, "Rate limit of the key exceeded (see Retry-After)"))
+    @blp.problems(
+        401,
+        403,
+        422,
+        (429, "Rate limit of the key exceeded, or fewer left than items (see Retry-After)"),
+    )
     def post(self, batch: dict[str, list[ValidationRequest]]) -> dict[str, Any]:
-        """One result per item, in request order (a constant number of database queries)."""
+        """One result per item, in request order (a constant number of database queries).
+
+        Each item counts as one request of the key's rate limit; a batch larger than what is
+        left is refused (429) and nothing is validated.
+        """
+        spend_per_item(len(batch["items"]))
         return {"results": validate_batch(session(), batch["items"])}

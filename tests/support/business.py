@@ -21,8 +21,8 @@ from registry.models import Address
 
 @pytest.fixture
 def api_key(db: Session) -> str:
-    """A fresh API key with a generous limit."""
-    _, key = create_client(db, "Test shop", "1000/minute")
+    """A fresh API key with a generous limit (a batch spends one unit per item)."""
+    _, key = create_client(db, "Test shop", "100000/minute")
     db.flush()
     return key
 
