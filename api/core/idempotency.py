@@ -4,12 +4,17 @@
 which commits the request's unit of work. With a key (the header, or one derived from the body
 such as a client-made household id) the decorator
 
-1. claims the key (a record with no response yet) and commits the claim, so that a retry
-   arriving while this request runs gets 409;
-2. runs the view; if it fails (any error), rolls back and frees the key, so a corrected retry
-   with the same key is evaluated afresh (a failed request changed nothing);
-3. stores the response (status, JSON body, ``Location`` and ``ETag``) in the transaction of
-   the change, which the view class then commits with it.
+1. claims the key in the request's transaction (:func:`registry.sync.idempotency.claim`): a
+   retry arriving while this request runs finds it held and gets 409; a stored reply is
+   replayed instead of running the view;
+2. runs the view; if it fails (an error, or a response of 400 or more), the transaction is
+   rolled back and the claim with it, so a corrected retry with the same key is evaluated
+   afresh (a failed request changed nothing);
+3. stores the response (status, JSON body, ``Location`` and ``ETag``) in the same
+   transaction, which the view class then commits: claim, change and reply together.
+
+Nothing is committed before the change: a request cut off by a crash or a lost database leaves
+its key free at once, and no amount of waiting lets a second request run while the first does.
 
 A retry with the same key and the same request gets the stored response again (with
 ``Idempotent-Replayed: true``); with another request body it gets 422. Keys are per user.
@@ -46,7 +51,7 @@ KEPT_HEADERS = ("Location", "ETag")
 _KEY = re.compile(rf"^[\x21-\x7e]{{1,{idempotency.MAX_KEY_LENGTH}}}$")
 
 #: Derives a (key, hash) claim from the JSON body, e.g. from a client-made household id.
-BodyKey = Callable[[Mapping[str, Any]], tuple[str, str] | None]
+BodyKey = Callable[[Mapping[str, Any]], tuple[str, idempotency.Digest] | None]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -62,28 +67,25 @@ def idempotent(body_key: BodyKey | None = None) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             claims = _claims(body_key)
-            db = session()
             if not claims:
                 return cast(Response, view(*args, **kwargs))
             owner = current_app.extensions[OWNER]()
-            for key, digest in claims:
-                stored = idempotency.claim(db, owner, key, digest)
-                if stored is not None:
-                    db.rollback()
-                    return replay(stored)
-            db.commit()
+            db = session()
             try:
+                for key, digest in claims:
+                    stored = idempotency.claim(db, owner, key, digest)
+                    if stored is not None:
+                        db.rollback()  # gives up the claims made so far
+                        return replay(stored)
                 response = cast(Response, view(*args, **kwargs))
             except BaseException:
-                _release(owner, claims)
+                db.rollback()  # the claims end with the transaction: the keys are free again
                 raise
-            if response.status_code >= 400:
-                _release(owner, claims)
-                return response
-            reply = Reply(response.status_code, response.get_json(), _kept(response))
-            for key, _ in claims:
-                idempotency.complete(db, owner, key, reply)
-            return response  # committed with the change by ResourceView
+            if response.status_code < 400:
+                reply = Reply(response.status_code, response.get_json(), _kept(response))
+                for key, _ in claims:
+                    idempotency.complete(db, owner, key, reply)
+            return response  # ResourceView commits it all, or rolls it all back (400 and up)
 
         return cast(F, wrapper)
 
@@ -100,7 +102,7 @@ def replay(reply: Reply) -> Response:
     return response
 
 
-def _claims(body_key: BodyKey | None) -> list[tuple[str, str]]:
+def _claims(body_key: BodyKey | None) -> list[tuple[str, idempotency.Digest]]:
     body = request.get_json(silent=True)
     claims = []
     header = request.headers.get("Idempotency-Key")
@@ -115,14 +117,6 @@ def _claims(body_key: BodyKey | None) -> list[tuple[str, str]]:
     if derived is not None:
         claims.append(derived)
     return claims
-
-
-def _release(owner: str, claims: list[tuple[str, str]]) -> None:
-    db = session()
-    db.rollback()
-    for key, _ in claims:
-        idempotency.release(db, owner, key)
-    db.commit()
 
 
 def _kept(response: Response) -> dict[str, str]:

@@ -1,6 +1,10 @@
 """Batch sync from the mobile app: operations applied in order, each in its own savepoint.
 
-A failing operation is rolled back to its savepoint and reported; the others stand. Each
+A failing operation is rolled back to its savepoint and reported; the others stand. That holds
+for any failure of one operation, not only the registry's own errors: a database error (a
+constraint) or a bug becomes that operation's ``OperationFailed`` result, logged by class and
+operation, never with its data, so that one poison operation cannot block a phone's queue. Only
+a lost database connection aborts the batch (nothing of it can be committed then). Each
 operation is idempotent on its own: its reply is stored under a key derived from the actor and
 the operation (its ``op_id``, or a hash of its content; a create with a client-made id uses
 the id, exactly like ``POST /v1/households``), in the operation's savepoint. Sending the same
@@ -17,14 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from geo import AddressCode, GeoError
 from registry.access import Actor
 from registry.corrections import Correction, correct_address
-from registry.errors import Conflict, InvalidInput, RegistryError
-from registry.households import Registration, Rules, register_household
+from registry.dwellings import Rules
+from registry.errors import Conflict, InvalidInput, OperationFailed, RegistryError, loggable
+from registry.households import Registration, register_household
 from registry.lifecycle import MoveTarget, dissolve_household, move_household, update_household
 from registry.sync import idempotency
 from registry.sync.idempotency import Reply
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 OpKind = Literal["create", "update", "move", "dissolve", "correct_address"]
 OP_KINDS: tuple[OpKind, ...] = ("create", "update", "move", "dissolve", "correct_address")
 MAX_OPERATIONS = 500
+UNIQUE_VIOLATION = "23505"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +52,7 @@ class Operation:
     payload: Registration | Mapping[str, Any] | MoveTarget | Correction | None
     precondition: Precondition
     key: str
-    digest: str
+    digest: idempotency.Digest
     op_id: str | None = None
 
 
@@ -63,22 +69,23 @@ Present = Callable[[Operation, Changed[Any]], Reply]
 Explain = Callable[[RegistryError | GeoError], Reply]
 
 
-def operation_key(operation: Mapping[str, Any]) -> tuple[str, str]:
+def operation_key(operation: Mapping[str, Any]) -> tuple[str, idempotency.Digest]:
     """The idempotency key and request hash of an operation as sent (JSON).
 
     A create with a client-made id shares its key with ``POST /v1/households`` of that id, so
     either replays the other. Anything else is keyed by its ``op_id``, or else by its whole
-    content (kind, id, base version, force and data): the same content is the same operation.
+    content (kind, id, base version, force and data): the same content is the same operation
+    (until the master key rotates: the content's hash is keyed; phones send an ``op_id``).
     """
     data = operation.get("data")
     if operation.get("op") == "create" and isinstance(data, Mapping) and data.get("id"):
         return household_key(data)
     content = {name: value for name, value in operation.items() if name != "op_id"}
     digest = idempotency.request_hash("sync", content)
-    return f"sync-op:{operation.get('op_id') or digest}", digest
+    return f"sync-op:{operation.get('op_id') or digest.current}", digest
 
 
-def household_key(body: Mapping[str, Any]) -> tuple[str, str]:
+def household_key(body: Mapping[str, Any]) -> tuple[str, idempotency.Digest]:
     """The key and hash of a registration body carrying a client-made household ``id``."""
     household_id = str(uuid.UUID(str(body["id"])))
     digest = idempotency.request_hash("household", {**body, "id": household_id})
@@ -95,8 +102,8 @@ def run_batch(
 ) -> list[Reply]:
     """Apply ``operations`` in order, one savepoint each; one reply per operation, in order.
 
-    The caller commits. Errors other than the registry's own (a lost database) propagate and
-    abort the batch, so nothing of it is committed.
+    The caller commits. Any error of one operation becomes its reply; only a lost database
+    connection propagates and aborts the batch, so nothing of it is committed.
     """
     owner = str(actor.user_id)
     replies: list[Reply] = []
@@ -132,10 +139,34 @@ def _apply(
     except (RegistryError, GeoError) as error:
         savepoint.rollback()
         return explain(error)
-    except IntegrityError:
-        log.warning("sync operation %s hit a constraint", operation.kind, exc_info=True)
+    except Exception as error:
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            raise  # the transaction is gone with the connection: the batch cannot stand
         savepoint.rollback()
-        return explain(Conflict("the operation conflicts with another record; reload it"))
+        which = (context["sync_index"], operation.kind, operation.op_id, actor.request_id)
+        return explain(_failure(error, which))
+
+
+def _failure(error: Exception, which: tuple[Any, ...]) -> RegistryError:
+    """The result of an operation that failed unexpectedly, logged without its data.
+
+    ``which`` names the operation in the log: its index, kind, ``op_id`` and the request id.
+    """
+    line = "sync operation %s (%s, op_id %r, request %s) %s: %s"
+    if isinstance(error, IntegrityError) and _sqlstate(error) == UNIQUE_VIOLATION:
+        # A concurrent write took the same id or unit between the checks and the insert.
+        log.warning(line, *which, "conflicted", loggable(error))
+        return Conflict("the operation conflicts with another record; reload it")
+    log.error(line, *which, "failed", loggable(error))
+    return OperationFailed(
+        "this operation could not be applied and changed nothing; the rest of the batch is not"
+        " affected. Sending it again retries it; if it keeps failing, report it"
+    )
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    code = getattr(error.orig, "pgcode", None)  # psycopg2's SQLSTATE of the error
+    return code if isinstance(code, str) else None
 
 
 def _dispatch(

@@ -1,10 +1,23 @@
 """Stored first responses of idempotent requests, replayed on retries.
 
-A claim inserts the record with no status (in progress). A caller that commits the claim at
-once (the HTTP layer) makes a concurrent retry see it and get ``IdempotencyInProgress``; a caller
-that claims inside its own transaction (a sync operation in a savepoint) makes a concurrent
-retry wait on the key and then replay. The stored response is written in the transaction of
-the change, so a change and its response are committed together or not at all.
+A key is claimed by the transaction that runs the request, and by nothing else: :func:`claim`
+takes a transaction-scoped advisory lock on (actor, key) and inserts the record in that
+transaction, and :func:`complete` stores the reply in it. The claim, the change and the reply
+are committed together or not at all. So, with no clock involved:
+
+- a retry while the first request runs finds the lock taken and gets ``IdempotencyInProgress``
+  (409) at once, without waiting;
+- a retry after the first committed replays its reply (or gets 422 for another request);
+- a first request that fails, is rolled back or loses its connection (a crashed worker, a
+  database restart) leaves nothing behind: its lock ends with its transaction, and the retry
+  runs the request, once.
+
+The lock is transaction-scoped (``pg_try_advisory_xact_lock``), never session-scoped, so that
+it holds behind a transaction-pooling proxy; a claim made in a savepoint (a sync operation) is
+released when that savepoint is rolled back. It uses the two-key form of advisory locks, which
+the change feed's one-key writer locks (``registry_change_horizon``) never count. Sessions run
+in READ COMMITTED, so the record read once the lock is taken is the one its last holder
+committed.
 """
 
 from __future__ import annotations
@@ -15,16 +28,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from registry import pii
 from registry.errors import IdempotencyInProgress, IdempotencyKeyReused
 from registry.models import IdempotencyRecord
 
-#: A claim left in progress this long (a crashed worker) may be taken over by a retry.
-ABANDONED_AFTER = timedelta(minutes=2)
 MAX_KEY_LENGTH = 200
+#: The first key of every claim's advisory lock ("ID"); the second is a hash of (actor, key).
+LOCK_CLASS = 0x4944
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,61 +50,90 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def request_hash(*parts: Any) -> str:
-    """A stable hash of a request's parts (JSON values; key order and spacing don't count)."""
-    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A request's keyed hash: under the current master key, and every hash that matches it.
 
-
-def claim(session: Session, actor: str, key: str, digest: str) -> Reply | None:
-    """Claim ``key`` for a request with hash ``digest``, or find its stored reply.
-
-    :returns: None when the caller now owns the key (and must complete or release it), or the
-        stored reply of the first request.
-    :raises IdempotencyKeyReused: the key was used for a request with another hash.
-    :raises IdempotencyInProgress: the first request is still being processed.
+    Keyed (HMAC under a key derived from ``PII_KEY``), because the request holds personal
+    data a plain hash would give away to a dictionary; a retry that spans a rotation of the
+    master key still matches the hash stored under the previous key.
     """
+
+    current: str
+    accepted: frozenset[str]
+
+    def matches(self, stored: str) -> bool:
+        """Whether ``stored`` is the hash of this same request (under any key in force)."""
+        return stored in self.accepted
+
+
+def request_hash(*parts: Any) -> Digest:
+    """A stable keyed hash of a request's parts (JSON values; key order and spacing don't count).
+
+    :raises KeyUnavailable: no master key is configured.
+    """
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digests = pii.keyed_digests(b"request\x00" + canonical.encode())
+    return Digest(digests[0], frozenset(digests))
+
+
+def claim(session: Session, actor: str, key: str, digest: Digest) -> Reply | None:
+    """Claim ``key`` for a request with hash ``digest`` in this transaction, or find its reply.
+
+    The claim lasts as long as the session's transaction (or the savepoint it is made in):
+    commit it with the change and :func:`complete`, or roll it back to give the key up.
+
+    :returns: None when the caller now owns the key, or the stored reply of the first request.
+    :raises IdempotencyInProgress: another transaction holds the key (the first request runs).
+    :raises IdempotencyKeyReused: the key was used for a request with another hash.
+    """
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(LOCK_CLASS, lock_key(actor, key)))):
+        raise IdempotencyInProgress(
+            "a request with this idempotency key is still being processed; retry shortly"
+        )
     inserted = session.scalar(
         insert(IdempotencyRecord)
-        .values(actor=actor, key=key, request_hash=digest)
+        .values(actor=actor, key=key, request_hash=digest.current)
         .on_conflict_do_nothing()
         .returning(IdempotencyRecord.key)
     )
     if inserted is not None:
         return None
-    record = session.execute(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.actor == actor, IdempotencyRecord.key == key
-        )
-    ).scalar_one()
-    if record.request_hash != digest:
+    record = _record(session, actor, key)
+    if not digest.matches(record.request_hash):
         raise IdempotencyKeyReused(
             "this idempotency key (or client-made id) was already used for a different request",
             {"Idempotency-Key": ["was used with a different request body"]},
         )
     if record.status_code is None or record.response_body is None:
-        if _take_over(session, actor, key):
-            return None
-        raise IdempotencyInProgress(
-            "a request with this idempotency key is still being processed; retry shortly"
-        )
-    return Reply(record.status_code, record.response_body, dict(record.response_headers or {}))
-
-
-def _take_over(session: Session, actor: str, key: str) -> bool:
-    """Take over a claim abandoned by a crashed worker."""
-    taken = session.scalar(
-        update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.actor == actor,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code.is_(None),
-            IdempotencyRecord.created_at < func.now() - ABANDONED_AFTER,
-        )
-        .values(created_at=func.now())
-        .returning(IdempotencyRecord.key)
+        # Committed without a reply: only releases before migration 0005 did that (they
+        # committed a claim before running the request), and none can run beside this one
+        # (0005 changes what households hold), so nobody runs that request any more. This
+        # transaction holds the lock: it takes the key over.
+        return None
+    return Reply(
+        record.status_code,
+        _stored_body(session, record.response_body),
+        dict(record.response_headers or {}),
     )
-    return taken is not None
+
+
+def lock_key(actor: str, key: str) -> int:
+    """The second key of the advisory lock of (actor, key): a signed 32-bit hash."""
+    digest = hashlib.sha256(json.dumps([actor, key]).encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def _record(session: Session, actor: str, key: str) -> Row[Any]:
+    # Columns, not the entity: an identity-mapped record could be stale within a transaction.
+    return session.execute(
+        select(
+            IdempotencyRecord.request_hash,
+            IdempotencyRecord.status_code,
+            IdempotencyRecord.response_body,
+            IdempotencyRecord.response_headers,
+        ).where(IdempotencyRecord.actor == actor, IdempotencyRecord.key == key)
+    ).one()
 
 
 def complete(session: Session, actor: str, key: str, reply: Reply) -> None:
@@ -98,19 +141,23 @@ def complete(session: Session, actor: str, key: str, reply: Reply) -> None:
     session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.actor == actor, IdempotencyRecord.key == key)
-        .values(status_code=reply.status, response_body=reply.body, response_headers=reply.headers)
-    )
-
-
-def release(session: Session, actor: str, key: str) -> None:
-    """Give up an unfinished claim (the request failed and changed nothing): the key is free."""
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.actor == actor,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code.is_(None),
+        .values(
+            status_code=reply.status,
+            response_body=_body_to_store(session, reply.body),
+            response_headers=reply.headers,
         )
     )
+
+
+def _body_to_store(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """A reply's body in the form it is stored in: sealed whole (it holds personal data)."""
+    return pii.seal_json(session, body, field=pii.RESPONSE_FIELD)
+
+
+def _stored_body(session: Session, stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored body as it was first sent (one stored in clear before 0005, as it is)."""
+    body: dict[str, Any] = pii.unseal_json(session, stored, field=pii.RESPONSE_FIELD)
+    return body
 
 
 def purge(session: Session, older_than: timedelta) -> int:

@@ -2,6 +2,7 @@
 
 from tests.support.business import api_key, keyed
 from tests.support.field import admin, colleague, official, outsider
+from tests.support.live import live
 from tests.support.tools import browser, decode, live_server, run
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "colleague",
     "decode",
     "keyed",
+    "live",
     "live_server",
     "official",
     "outsider",

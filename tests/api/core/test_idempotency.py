@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from registry.access.users import actor_for_token
@@ -49,27 +49,39 @@ def test_key_and_body_order_do_not_matter(official: Field, tester: Tester) -> No
     assert again.get_json() == first.get_json()
 
 
-def test_replay_while_first_is_running_is_409(official: Field, tester: Tester, db: Session) -> None:
+def test_replay_while_first_is_running_is_409(
+    official: Field, tester: Tester, db: Session, engine: Engine
+) -> None:
     body = tester.household_body()
-    user_id = _user_id(db, official)
+    owner = str(_user_id(db, official))
     digest = idempotency.request_hash("POST", "/v1/households", body)
-    db.add(IdempotencyRecord(actor=str(user_id), key="reg-4", request_hash=digest))
-    db.flush()
     before = counts(db)
-    response = official.post("/v1/households", body, Idempotency_Key="reg-4")
+    with Session(engine) as first:  # the first request's transaction, still running
+        assert idempotency.claim(first, owner, "reg-4", digest) is None
+        response = official.post("/v1/households", body, Idempotency_Key="reg-4")
+        first.rollback()
     assert response.status_code == 409
     assert json_of(response)["type"].endswith("/idempotency-in-progress")
     assert counts(db) == before
 
 
-def test_abandoned_claim_is_taken_over(official: Field, tester: Tester, db: Session) -> None:
+def test_a_claim_committed_without_reply_is_taken_over_at_once(
+    official: Field, tester: Tester, db: Session
+) -> None:
+    """Releases before 0005 committed a claim first; nobody runs a left one: no wait."""
     body = tester.household_body()
     digest = idempotency.request_hash("POST", "/v1/households", body)
-    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
     owner = str(_user_id(db, official))
-    db.add(IdempotencyRecord(actor=owner, key="reg-5", request_hash=digest, created_at=long_ago))
+    db.add(
+        IdempotencyRecord(actor=owner, key="reg-5", request_hash=digest.current)
+    )  # made just now
     db.flush()
-    assert official.post("/v1/households", body, Idempotency_Key="reg-5").status_code == 201
+    first = official.post("/v1/households", body, Idempotency_Key="reg-5")
+    assert first.status_code == 201
+    after_first = counts(db)
+    again = official.post("/v1/households", body, Idempotency_Key="reg-5")
+    assert (again.status_code, again.get_data()) == (201, first.get_data())
+    assert counts(db) == after_first
 
 
 def test_a_failed_request_frees_its_key(official: Field, tester: Tester) -> None:

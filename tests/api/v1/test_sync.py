@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from typing import Any
 
@@ -9,7 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.lifecycle import update_household
 from registry.models import AuditEvent
+from registry.sync import batch as batch_module
 from tests.conftest import Tester
 from tests.support.field import Field, counts, json_of
 
@@ -199,6 +203,78 @@ def test_a_batch_with_an_idempotency_key_replays_whole(official: Field, tester: 
     assert again.headers["Idempotent-Replayed"] == "true"
     other = official.sync(create_op(tester, lat=21.2871), Idempotency_Key="batch-1")
     assert other.status_code == 422
+
+
+PERSONAL = ("Nguyễn Thị Lan", "001199012345", "0912345678")  # the tester's household head
+
+
+def poison_batch(official: Field, tester: Tester) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An existing household, and a batch: a create, an update of it, another create."""
+    existing = official.register()
+    return existing, [
+        create_op(tester, house_number="21", lat=21.2871),
+        update_op(existing["id"], 1, members=2),
+        create_op(tester, house_number="23", lat=21.2881),
+    ]
+
+
+def assert_poison_contained(
+    official: Field, db: Session, batch: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> tuple[dict[str, Any], str]:
+    """The batch applies around its middle operation, which fails alone and is retried alone.
+
+    :returns: the middle operation's problem and what was logged about it.
+    """
+    with caplog.at_level(logging.WARNING, logger="registry.sync.batch"):
+        response = official.sync(*batch)
+    first = results(response)  # 200, as for any batch
+    assert [r["status"] for r in first] == [201, 422, 201]
+    problem = first[1]["problem"]
+    assert problem["type"].endswith("/operation-failed")
+    assert problem["status"] == 422  # not a 5xx: the phone would resend it for ever
+    assert official.get(f"/v1/households/{batch[0]['id']}").status_code == 200
+    assert official.get(f"/v1/households/{batch[2]['id']}").status_code == 200
+    before = counts(db)
+    assert results(official.sync(*batch)) == first  # nothing applied twice
+    assert counts(db) == before
+    logged = caplog.text
+    assert "sync operation 1 (update" in logged
+    for value in PERSONAL:
+        assert value not in json.dumps(problem, ensure_ascii=False)
+        assert value not in logged
+    return problem, logged
+
+
+def test_an_operation_that_raises_fails_alone(
+    official: Field, tester: Tester, db: Session, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError(f"unexpected state of {PERSONAL[0]}, {PERSONAL[1]}")
+
+    monkeypatch.setattr(batch_module, "update_household", broken)
+    existing, batch = poison_batch(official, tester)
+    problem, logged = assert_poison_contained(official, db, batch, caplog)
+    assert "RuntimeError" in logged
+    assert "RuntimeError" not in json.dumps(problem)
+    assert "unexpected state" not in logged + json.dumps(problem)
+    assert official.get(f"/v1/households/{existing['id']}").get_json()["members"] == 4
+
+
+def test_a_database_error_in_an_operation_fails_alone(
+    official: Field, tester: Tester, db: Session, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def no_members(session: Session, actor: Any, target: Any, changes: Any, *rest: Any) -> Any:
+        # A value the schema would refuse, slipped past it: the database's check refuses it.
+        return update_household(session, actor, target, {**changes, "members": 0}, *rest)
+
+    monkeypatch.setattr(batch_module, "update_household", no_members)
+    existing, batch = poison_batch(official, tester)
+    problem, logged = assert_poison_contained(official, db, batch, caplog)
+    assert "IntegrityError" in logged and "household_members" in logged
+    assert "UPDATE households" not in logged  # no SQL, no failing row
+    assert "households" not in problem["detail"] and "members" not in json.dumps(problem)
+    household = official.get(f"/v1/households/{existing['id']}").get_json()
+    assert (household["members"], household["version"]) == (4, 1)
 
 
 @pytest.mark.parametrize(
