@@ -71,8 +71,11 @@ def resolve_change(
     return resolve(session, record, touches, precondition, current)
 
 
-def require_active(subject: Subject) -> None:
+def require_active(subject: Subject, *, show_moved_to: bool = True) -> None:
     """Refuse a change to a record that is no longer active.
+
+    ``show_moved_to`` is False when the caller may not see the commune a household moved to:
+    it is then told that the household moved away, not which record continues it.
 
     :raises InactiveRecord: a dissolved or moved household (with ``moved_to``), or a retired
         address (with ``successor``).
@@ -81,9 +84,10 @@ def require_active(subject: Subject) -> None:
     if row.status == "active":
         return
     if isinstance(row, Household):
+        moved_to = row.moved_to if show_moved_to else None
         raise InactiveRecord(
-            f"{subject.label} is {row.status}" + (f" (now {row.moved_to})" if row.moved_to else ""),
-            moved_to=str(row.moved_to) if row.moved_to else None,
+            f"{subject.label} is {row.status}" + (f" (now {moved_to})" if moved_to else ""),
+            moved_to=str(moved_to) if moved_to else None,
         )
     raise InactiveRecord(f"{subject.label} is retired", successor=row.successor_code)
 

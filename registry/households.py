@@ -1,40 +1,37 @@
-"""Registering households: checks on the location, duplicate detection and code minting."""
+"""Registering households and reading them back; where they live is ``registry.dwellings``."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
-from geo import SEQUENCE_SYMBOLS, AddressCode, Point
+from registry import fields as field_rules
+from registry import pii
 from registry.access import Actor
 from registry.addresses import (
     AddressView,
-    get_address,
-    has_code,
     public_view_query,
     view_from_row,
 )
 from registry.changes import household_subject, record_creation, snapshot
+from registry.dwellings import Location, NewDwelling, Rules, StructuredAddress, add_address
 from registry.errors import (
-    CellFull,
     Conflict,
-    DuplicateAddress,
     InvalidInput,
-    LowAccuracy,
     NotFound,
 )
-from registry.geometry import point_sql, point_value
-from registry.models import Address, AdminUnit, Household
-from registry.places import locate
+from registry.models import Address, Household
 
 #: The household's own fields: what a correction may change, and what its audit events hold.
 HOUSEHOLD_FIELDS = ("head_name", "citizen_id", "phone", "members")
+#: The rules of the sealed fields: the database cannot check a sealed value, so this does.
+_PERSONAL_RULES = {"citizen_id": "CITIZEN_ID", "phone": "PHONE"}
 #: The address row's fields in a registration's audit event (with its code and point).
 _REGISTERED_ADDRESS_FIELDS = (
     "accuracy_m",
@@ -46,38 +43,6 @@ _REGISTERED_ADDRESS_FIELDS = (
     "commune_code",
 )
 
-_MINT_SEQUENCE = text(
-    """
-    INSERT INTO cell_sequences (cell, issued) VALUES (:cell, 1)
-    ON CONFLICT (cell) DO UPDATE SET issued = cell_sequences.issued + 1
-        WHERE cell_sequences.issued < :limit
-    RETURNING issued
-    """
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where the dwelling's entrance is, how accurate the fix is and how it was taken."""
-
-    point: Point
-    accuracy_m: float | None = None
-    source: str = "gps"
-
-
-@dataclass(frozen=True, slots=True)
-class StructuredAddress:
-    """A Vietnamese address in parts; administrative names come from ``commune_code``."""
-
-    commune_code: str
-    house_number: str | None = None
-    alley: tuple[str, ...] = ()
-    street: str | None = None
-    hamlet: str | None = None
-    unit: str | None = None
-    building_code: AddressCode | None = None
-    postcode: str | None = None
-
 
 @dataclass(frozen=True, slots=True)
 class Head:
@@ -86,16 +51,6 @@ class Head:
     full_name: str
     citizen_id: str | None = None
     phone: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NewDwelling:
-    """A dwelling to address at a new point (a registration, or a move to a new point)."""
-
-    location: Location
-    address: StructuredAddress
-    confirm_distinct: bool = False
-    confirm_low_accuracy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +70,6 @@ class Registration:
         return NewDwelling(
             self.location, self.address, self.confirm_distinct, self.confirm_low_accuracy
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """Configurable limits applied to a registration."""
-
-    accuracy_limit_m: float = 30.0
-    duplicate_radius_m: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +114,7 @@ def register_household(
         "lat": point.lat,
         "lon": point.lon,
         **snapshot(row, _REGISTERED_ADDRESS_FIELDS),
-        **snapshot(household, HOUSEHOLD_FIELDS),
+        **own_fields(session, household),
     }
     record_creation(session, actor, household_subject(household), "household.register", after)
     return get_household(session, actor, household_id)
@@ -193,61 +140,56 @@ def add_household(
     members: int,
     moved_from: uuid.UUID | None = None,
 ) -> Household:
-    """Add (and flush) an active household at ``address``, created by ``actor``."""
+    """Add (and flush) an active household at ``address``, created by ``actor``.
+
+    The citizen ID and phone are sealed (:mod:`registry.pii`), the citizen ID indexed.
+
+    :raises InvalidInput: the citizen ID or phone is malformed.
+    """
     household = Household(
         id=household_id,
         address_id=address.id,
         commune_code=address.commune_code,
         head_name=head.full_name,
-        citizen_id=head.citizen_id,
-        phone=head.phone,
         members=members,
         moved_from=moved_from,
         created_by=actor.user_id,
         updated_by=actor.user_id,
     )
+    assign_fields(session, household, {"citizen_id": head.citizen_id, "phone": head.phone})
     session.add(household)
     session.flush()
     return household
 
 
-def add_address(
-    session: Session, actor: Actor, dwelling: NewDwelling, rules: Rules
-) -> tuple[Address, AddressCode]:
-    """Check a new dwelling's location and add its address with a freshly minted code.
+def own_fields(session: Session, household: Household) -> dict[str, Any]:
+    """The household's own fields (``HOUSEHOLD_FIELDS``) in clear, as changes compare them."""
+    return pii.unseal_fields(session, snapshot(household, HOUSEHOLD_FIELDS))
 
-    :raises Forbidden: when the actor is not assigned to the commune.
-    :raises InvalidInput: unknown commune, point outside the area, accuracy too low.
-    :raises DuplicateAddress: an active address with the same house number lies within the
-        duplicate radius, unless ``confirm_distinct``.
-    :raises CellFull: the location's cell has issued all 20 sequence symbols.
-    :raises Conflict: the building unit is already registered.
+
+def assign_fields(session: Session, household: Household, values: Mapping[str, Any]) -> None:
+    """Set own fields of ``household`` from clear ``values``: personal data sealed and indexed.
+
+    :raises InvalidInput: a citizen ID or phone is malformed.
     """
-    address = dwelling.address
-    actor.require_access(address.commune_code)
-    commune = _commune(session, address.commune_code)
-    _check_accuracy(dwelling, rules)
-    locate(session, dwelling.location.point, commune)
-    if not dwelling.confirm_distinct:
-        _check_duplicate(session, actor, dwelling, rules)
-    code = _code_for(session, dwelling)
-    row = Address(
-        code=code.symbols,
-        unit=code.unit or "",
-        point=point_value(dwelling.location.point),
-        accuracy_m=dwelling.location.accuracy_m,
-        location_source=dwelling.location.source,
-        house_number=address.house_number,
-        alley=list(address.alley),
-        street=address.street,
-        hamlet=address.hamlet,
-        commune_code=commune.code,
-        province_code=commune.parent_code,
-        postcode=address.postcode,
-    )
-    session.add(row)
-    session.flush()
-    return row, code
+    _check_personal(values)
+    for name, value in values.items():
+        stored = pii.seal_optional(session, value, field=name) if name in _PERSONAL_RULES else value
+        setattr(household, name, stored)
+    if "citizen_id" in values:
+        household.citizen_id_index = pii.blind_index_optional(values["citizen_id"], "citizen_id")
+
+
+def _check_personal(values: Mapping[str, Any]) -> None:
+    # registry.fields imports the sync rules, which import this: look its rules up late.
+    errors = {
+        f"head.{name}": [message]
+        for name, rule in _PERSONAL_RULES.items()
+        if isinstance(value := values.get(name), str)
+        and (message := getattr(field_rules, rule).error(value)) is not None
+    }
+    if errors:
+        raise InvalidInput(f"invalid {', '.join(errors)}", errors)
 
 
 def household_query() -> Select[tuple[object, ...]]:
@@ -259,15 +201,20 @@ def household_query() -> Select[tuple[object, ...]]:
     )
 
 
-def view_of(row: Row[tuple[object, ...]]) -> HouseholdView:
-    """Build a :class:`HouseholdView` from a row of :func:`household_query`."""
+def view_of(session: Session, row: Row[tuple[object, ...]]) -> HouseholdView:
+    """Build a :class:`HouseholdView` from a row of :func:`household_query` (unsealed)."""
     household: Household = row.Household
+    head = Head(
+        household.head_name,
+        pii.unseal_optional(session, household.citizen_id, field="citizen_id"),
+        pii.unseal_optional(session, household.phone, field="phone"),
+    )
     return HouseholdView(
         id=household.id,
         status=household.status,
         version=household.version,
         members=household.members,
-        head=Head(household.head_name, household.citizen_id, household.phone),
+        head=head,
         address=view_from_row(row),
         created_at=household.created_at,
         updated_at=household.updated_at,
@@ -279,125 +226,51 @@ def view_of(row: Row[tuple[object, ...]]) -> HouseholdView:
 def get_household(session: Session, actor: Actor, household_id: uuid.UUID) -> HouseholdView:
     """A household with its address, for an official in scope or an admin.
 
-    :raises NotFound: no such household.
-    :raises Forbidden: the household's commune is outside the actor's assignment.
+    :raises NotFound: no such household, or one outside the actor's communes (the same answer).
     """
     row = session.execute(household_query().where(Household.id == household_id)).one_or_none()
-    if row is None:
-        raise NotFound(f"no household has the id {household_id}")
-    actor.require_access(row.Household.commune_code)
-    return view_of(row)
+    if row is None or not actor.may_access(row.Household.commune_code):
+        raise unknown_household(household_id)
+    (view,) = hide_destinations(session, actor, [view_of(session, row)])
+    return view
 
 
-def _commune(session: Session, code: str) -> AdminUnit:
-    commune = session.get(AdminUnit, code)
-    if commune is None or commune.level != "commune":
-        raise InvalidInput(
-            f"unknown commune code {code}",
-            {"address.commune_code": [f"{code} is not a commune code"]},
-        )
-    return commune
+def unknown_household(household_id: uuid.UUID) -> NotFound:
+    """The one answer for an id that is not registered and for one outside the actor's communes.
 
-
-def _check_accuracy(dwelling: NewDwelling, rules: Rules) -> None:
-    accuracy = dwelling.location.accuracy_m
-    too_coarse = accuracy is not None and accuracy > rules.accuracy_limit_m
-    if too_coarse and not dwelling.confirm_low_accuracy:
-        raise LowAccuracy(
-            f"GPS accuracy {accuracy:g} m is worse than the limit of "
-            f"{rules.accuracy_limit_m:g} m; take a new fix or set confirm_low_accuracy",
-            {"location.accuracy_m": [f"must be at most {rules.accuracy_limit_m:g} m"]},
-        )
-
-
-def _check_duplicate(session: Session, actor: Actor, dwelling: NewDwelling, rules: Rules) -> None:
-    point = dwelling.location.point
-    here = point_sql(point)
-    house = dwelling.address.house_number
-    # The bounding-box test uses the GiST index; the geography test is exact in metres.
-    degrees = rules.duplicate_radius_m / 50_000
-    candidate = session.execute(
-        public_view_query()
-        .where(
-            Address.status == "active",
-            Address.point.intersects(func.ST_Expand(here, degrees)),
-            func.ST_DWithin(
-                func.Geography(Address.point), func.Geography(here), rules.duplicate_radius_m
-            ),
-            func.lower(func.btrim(Address.house_number)).is_not_distinct_from(
-                house.strip().lower() if house else None
-            ),
-        )
-        .order_by(func.ST_Distance(Address.point, here))
-        .limit(1)
-    ).one_or_none()
-    if candidate is not None:
-        view = view_from_row(candidate)
-        raise DuplicateAddress(
-            f"an address with the same house number is registered within "
-            f"{rules.duplicate_radius_m:g} m ({view.code.display}); if this is a different "
-            "household, register again with confirm_distinct",
-            candidate=view,
-            candidate_household=_household_at(session, actor, view),
-        )
-
-
-def _household_at(session: Session, actor: Actor, view: AddressView) -> str | None:
-    """The id of the active household at an address, if the actor may know it."""
-    if not actor.may_access(view.commune_code):
-        return None
-    household_id = session.scalar(
-        select(Household.id)
-        .join(Address, Address.id == Household.address_id)
-        .where(
-            has_code(view.code),
-            Household.status == "active",
-        )
-    )
-    return None if household_id is None else str(household_id)
-
-
-def _code_for(session: Session, dwelling: NewDwelling) -> AddressCode:
-    """The new address's code: a unit of an existing building, or a freshly minted code."""
-    address = dwelling.address
-    if address.building_code is not None:
-        if address.unit is None:
-            raise InvalidInput(
-                "a building code needs a unit label",
-                {"address.unit": ["required with address.building_code"]},
-            )
-        building = get_address(session, address.building_code.with_unit(None))
-        if building.status != "active":
-            raise InvalidInput(
-                f"building {building.code.display} is retired",
-                {"address.building_code": ["is retired"]},
-            )
-        code = building.code.with_unit(address.unit)
-        taken = session.scalar(
-            select(Address.id).where(Address.code == code.symbols, Address.unit == code.unit)
-        )
-        if taken is not None:
-            raise Conflict(f"unit {code.display} is already registered")
-        return code
-    return _mint(session, dwelling.location.point, address.unit)
-
-
-def _mint(session: Session, point: Point, unit: str | None) -> AddressCode:
-    """Issue the next sequence symbol of the point's cell, in the caller's transaction.
-
-    The upsert takes a row lock on the cell's counter, so concurrent registrations in one
-    cell are serialised and never get the same symbol; the counter never goes back, so a
-    symbol is never issued twice.
+    Answering "not yours" (403, naming the commune) to an id of another commune would let an
+    official learn which ids exist there, and where: every household endpoint says not found.
     """
-    cell_code = AddressCode.encode(point, SEQUENCE_SYMBOLS[0])
-    issued = session.execute(
-        _MINT_SEQUENCE, {"cell": cell_code.cell, "limit": len(SEQUENCE_SYMBOLS)}
-    ).scalar_one_or_none()
-    if issued is None:
-        raise CellFull(
-            f"all {len(SEQUENCE_SYMBOLS)} codes of cell {cell_code.plus_code} are issued: "
-            "register further dwellings here as units of one building code "
-            "(address.building_code and address.unit)",
-            cell=cell_code.plus_code,
-        )
-    return AddressCode.encode(point, SEQUENCE_SYMBOLS[issued - 1], unit)
+    return NotFound(f"no household has the id {household_id}")
+
+
+def hide_destinations(
+    session: Session, actor: Actor, views: list[HouseholdView]
+) -> list[HouseholdView]:
+    """``views`` without ``moved_to`` where it names a record of a commune the actor may not see.
+
+    A household that moves to another commune continues there in a new record. The old
+    commune keeps the closed record: that it moved away, and when, but not where to (the new
+    record's id leads there). Officials of both communes and admins follow the link.
+    """
+    targets = {view.moved_to for view in views if view.moved_to is not None}
+    if not targets or actor.is_admin:
+        return views
+    rows = session.execute(
+        select(Household.id, Household.commune_code).where(Household.id.in_(targets))
+    )
+    communes = {row.id: row.commune_code for row in rows}
+    return [
+        view
+        if view.moved_to is None or actor.may_access(communes.get(view.moved_to, ""))
+        else replace(view, moved_to=None)
+        for view in views
+    ]
+
+
+def may_follow(session: Session, actor: Actor, moved_to: uuid.UUID | None) -> bool:
+    """Whether ``actor`` may see the record that a household moved on to (see above)."""
+    if moved_to is None or actor.is_admin:
+        return True
+    commune = session.scalar(select(Household.commune_code).where(Household.id == moved_to))
+    return commune is not None and actor.may_access(commune)

@@ -5,7 +5,8 @@ checks the version it is based on (:mod:`registry.versions`), bumps the version 
 audit event, all in the caller's transaction. A move within the commune keeps the household's
 id; a move to another commune closes the record (status ``moved``, ``moved_to``) and continues
 it in a new record of that commune (``moved_from``), so each commune's feed and history stay
-its own.
+its own: the old commune sees that the household moved away and when, not where to (its
+events and views never name the new code, commune or record to those who may not see it).
 """
 
 from __future__ import annotations
@@ -32,19 +33,20 @@ from registry.changes import (
     record_creation,
     require_active,
     resolve_change,
-    snapshot,
 )
-from registry.errors import AddressOccupied, InvalidInput, NotFound
+from registry.dwellings import NewDwelling, Rules, add_address
+from registry.errors import AddressOccupied, InvalidInput
 from registry.households import (
     HOUSEHOLD_FIELDS,
     Head,
     HouseholdView,
-    NewDwelling,
-    Rules,
-    add_address,
     add_household,
+    assign_fields,
     get_household,
+    may_follow,
     new_household_id,
+    own_fields,
+    unknown_household,
 )
 from registry.models import Address, Household
 from registry.versions import Changed, Precondition
@@ -82,7 +84,7 @@ def update_household(
 ) -> Changed[HouseholdView]:
     """Change a household's own fields (head of household, phone, members).
 
-    :raises NotFound, Forbidden: no such household, or not in the actor's communes.
+    :raises NotFound: no such household, or one outside the actor's communes (the same answer).
     :raises InvalidInput: unknown fields.
     :raises PreconditionRequired, PreconditionFailed: see :func:`registry.versions.resolve`.
     :raises InactiveRecord: the household is dissolved or moved away.
@@ -96,12 +98,11 @@ def update_household(
     household, subject = _locked(session, actor, household_id)
     current = partial(get_household, session, actor, household_id)
     resolution = resolve_change(session, subject, changes.keys(), precondition, current)
-    require_active(subject)
-    before, after = audit.diff(snapshot(household, HOUSEHOLD_FIELDS), dict(changes))
+    _require_active(session, actor, subject)
+    before, after = audit.diff(own_fields(session, household), dict(changes))
     if not after:
         return Changed(get_household(session, actor, household_id), "unchanged")
-    for name, value in after.items():
-        setattr(household, name, value)
+    assign_fields(session, household, after)
     bump(subject, actor)
     record_change(
         session,
@@ -128,7 +129,7 @@ def dissolve_household(
 
     Dissolving a dissolved household changes nothing. Its address becomes vacant.
 
-    :raises NotFound, Forbidden, PreconditionFailed: as for :func:`update_household`.
+    :raises NotFound, PreconditionFailed: as for :func:`update_household`.
     :raises InactiveRecord: the household moved away.
     """
     household, subject = _locked(session, actor, household_id)
@@ -136,7 +137,7 @@ def dissolve_household(
     resolution = resolve_change(session, subject, ["status"], precondition, current)
     if household.status == "dissolved":
         return Changed(get_household(session, actor, household_id), "unchanged")
-    require_active(subject)
+    _require_active(session, actor, subject)
     household.status = "dissolved"
     bump(subject, actor)
     record_change(
@@ -167,8 +168,8 @@ def move_household(
     The old address keeps its code and stays active. Returns the household at its new address
     (``created`` when the move to another commune continued it in a new record).
 
-    :raises NotFound, Forbidden, PreconditionFailed: as for :func:`update_household`; Forbidden
-        also when the actor may not act in the target's commune.
+    :raises NotFound, PreconditionFailed: as for :func:`update_household`.
+    :raises Forbidden: the actor may not act in the target's commune.
     :raises InactiveRecord: the household is not active, or the target address is retired.
     :raises AddressOccupied: another household lives at the target address.
     :raises InvalidInput, DuplicateAddress, CellFull: for a new dwelling, as for registration.
@@ -176,7 +177,7 @@ def move_household(
     household, subject = _locked(session, actor, household_id)
     current = partial(get_household, session, actor, household_id)
     resolution = resolve_change(session, subject, MOVE_FIELDS, precondition, current)
-    require_active(subject)
+    _require_active(session, actor, subject)
     old_code = _code_of(session, household.address_id)
     address, new_code = _target_address(session, actor, target, household, rules)
     extra = {"base_version": precondition.base_version, **(context or {})}
@@ -199,13 +200,15 @@ def move_household(
     household.status = "moved"
     household.moved_to = new_id
     bump(subject, actor)
+    # The old commune's history says that the household moved away, and when; never where
+    # to: its new code, commune and record are in the continuing record's ``move_in`` event.
     record_change(
         session,
         actor,
         subject,
         "household.move_out",
         {"status": "active", "code": old_code},
-        {"status": "moved", "code": new_code.canonical, "moved_to": str(new_id)},
+        {"status": "moved"},
         precondition,
         resolution,
         context,
@@ -223,12 +226,13 @@ def _continue_elsewhere(
 ) -> uuid.UUID:
     """The record continuing a household that moved to ``address`` in another commune."""
     new_id = new_household_id(session, new_id)
-    head = Head(household.head_name, household.citizen_id, household.phone)
+    own = own_fields(session, household)
+    head = Head(own["head_name"], own["citizen_id"], own["phone"])
     continued = add_household(
         session, actor, new_id, address, head, household.members, moved_from=household.id
     )
     code = _code_of(session, address.id)
-    after = {**snapshot(household, HOUSEHOLD_FIELDS), "code": code, "moved_from": str(household.id)}
+    after = {**own, "code": code, "moved_from": str(household.id)}
     record_creation(
         session, actor, household_subject(continued), "household.move_in", after, context
     )
@@ -248,10 +252,15 @@ def _target_address(
 def _locked(session: Session, actor: Actor, household_id: uuid.UUID) -> tuple[Household, Subject]:
     """The household, its row locked, and the subject of its change."""
     household = session.get(Household, household_id, with_for_update=True, populate_existing=True)
-    if household is None:
-        raise NotFound(f"no household has the id {household_id}")
-    actor.require_access(household.commune_code)
+    if household is None or not actor.may_access(household.commune_code):
+        raise unknown_household(household_id)
     return household, household_subject(household)
+
+
+def _require_active(session: Session, actor: Actor, subject: Subject) -> None:
+    """:func:`require_active`; only those who may see it are told where a household went."""
+    moved_to = subject.row.moved_to if isinstance(subject.row, Household) else None
+    require_active(subject, show_moved_to=may_follow(session, actor, moved_to))
 
 
 def _vacant(session: Session, actor: Actor, code: AddressCode, household: Household) -> Address:

@@ -4,10 +4,13 @@ Two rules live here so that no view can forget them:
 
 - **Problems are documented one way.** ``@blp.problems(401, 404)`` documents the problem
   responses a view can answer, each with its usual meaning on that blueprint (:data:`USUAL`),
-  or with its own words: ``@blp.problems((409, "Possible duplicate"))``.
+  or with its own words: ``@blp.problems((409, "Possible duplicate"))``. An operation secured
+  by a scheme of :data:`LIMITED_SCHEMES` (every bearer-token request counts against its
+  user's rate limit) documents its 429 without being told.
 - **A write commits in one place.** :class:`ResourceView` ends every POST, PUT, PATCH and
   DELETE: a response below 400 commits the request's session, anything else rolls it back.
-  A view (and ``@idempotent``) never commits the change itself.
+  A view (and ``@idempotent``) never commits the change itself. A read that left a trace
+  (``api.core.reads``: who read which households' personal data) ends the same way.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from typing import Any, ClassVar, TypeVar
 from flask import Response, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest.utils import prepare_response
 
 from api.core.db import session
 from api.core.problems import PROBLEM_MEDIA_TYPE, ProblemSchema
+from api.core.reads import read_recorded
 
 F = TypeVar("F", bound=Callable[..., Any])
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -36,6 +41,11 @@ USUAL: dict[int, str] = {
     429: "Rate limit exceeded",
 }
 
+#: Security schemes whose every request is rate limited, and what their 429 means.
+LIMITED_SCHEMES: dict[str, str] = {
+    "bearerAuth": "Rate limit of the account exceeded (see Retry-After)",
+}
+
 Problem = int | tuple[int, str]
 
 
@@ -44,6 +54,26 @@ class ResourceBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest is un
 
     #: The meaning of each status on this blueprint's views, unless a view says otherwise.
     usual: ClassVar[Mapping[int, str]] = USUAL
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._document_rate_limit)
+
+    @staticmethod
+    def _document_rate_limit(
+        doc: dict[str, Any], doc_info: Mapping[str, Any], *, spec: Any, **_: Any
+    ) -> dict[str, Any]:
+        """A flask-smorest doc callback: the 429 of an operation under a limited scheme."""
+        security = doc_info.get("manual_doc", {}).get("security") or []
+        limited = [
+            LIMITED_SCHEMES[name] for entry in security for name in entry if name in LIMITED_SCHEMES
+        ]
+        responses = doc.setdefault("responses", {})
+        if limited and "429" not in responses and 429 not in responses:
+            response: dict[str, Any] = {"description": limited[0], "schema": ProblemSchema}
+            prepare_response(response, spec, PROBLEM_MEDIA_TYPE)
+            responses[429] = response
+        return doc
 
     def problems(self, *problems: Problem) -> Callable[[F], F]:
         """Document problem responses: a status (its :data:`USUAL` meaning) or (status, words)."""
@@ -66,9 +96,9 @@ class ResourceView(MethodView):
     """A resource's HTTP methods; the unit of work of a write ends here, and only here."""
 
     def dispatch_request(self, **kwargs: Any) -> Response:
-        """Run the method; commit a write that succeeded, roll back one that did not."""
+        """Run the method; commit a write (or a traced read) that succeeded, else roll back."""
         response = make_response(super().dispatch_request(**kwargs))
-        if request.method in WRITE_METHODS:
+        if request.method in WRITE_METHODS or read_recorded():
             finish_write(response)
         return response
 

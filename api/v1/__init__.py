@@ -35,7 +35,7 @@ from api.v1 import (
     validate,
 )
 from api.v1.plates import DEFAULT_PER_PAGE, stream_print_run
-from api.v1.schemas import AddressOut, HouseholdOut
+from api.v1.schemas import AccessEventOut, AddressOut, HouseholdOut
 from registry import AddressView, HouseholdView
 
 #: The blueprints of /v1, in the order of the OpenAPI document.
@@ -58,6 +58,8 @@ def init_app(app: Flask, api: Any) -> None:
     """Register the blueprints of /v1 with flask-smorest's ``api``."""
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    # /v1/audit names its items by reference (a change or an access event, by `kind`).
+    api.spec.components.schema("AccessEventOut", schema=AccessEventOut)
     # Records carried by domain errors (a duplicate's candidate, a stale change's current
     # record) appear in problems as their resources show them. Households are raised only
     # after the caller's scope was checked, so personal data may be shown.

@@ -17,6 +17,8 @@ from api.core import (
     etag,
     idempotent,
     if_match,
+    no_store,
+    record_read,
     session,
 )
 from api.core.config import registration_rules
@@ -40,7 +42,7 @@ from registry import (
     register_household,
     update_household,
 )
-from registry.sync import FeedPage, changed_households, household_key
+from registry.sync import FeedPage, changed_households, household_key, idempotency
 
 blp = ResourceBlueprint(
     "households",
@@ -48,8 +50,11 @@ blp = ResourceBlueprint(
     url_prefix="/v1/households",
     description="Households (personal data: officials of the commune and admins only)",
 )
+blp.after_request(no_store)
 
 Reply = tuple[HouseholdView, int, dict[str, str]]
+#: Unknown ids and those of other communes get the same answer: no existence oracle.
+NOT_FOUND = "No such household in your communes"
 
 
 def rules() -> Rules:
@@ -57,7 +62,7 @@ def rules() -> Rules:
     return registration_rules(current_app.config)
 
 
-def _client_made_id(body: Mapping[str, Any]) -> tuple[str, str] | None:
+def _client_made_id(body: Mapping[str, Any]) -> tuple[str, idempotency.Digest] | None:
     """A client-made household id is an idempotency key of its own (shared with sync)."""
     try:
         return household_key(body) if body.get("id") else None
@@ -87,9 +92,11 @@ class Households(ResourceView):
         so). Keep `next_cursor` and pass it as `since`; a change committed while you read is
         never skipped, because the feed serves only changes below every write still in flight.
         """
+        actor = current_actor()
         page: FeedPage = changed_households(
-            session(), current_actor(), query["commune"], query["since"], query["limit"]
+            session(), actor, query["commune"], query["since"], query["limit"]
         )
+        record_read(actor, "feed", page.households())
         return {"items": page.items, "next_cursor": str(page.next_cursor)}
 
     @idempotent(_client_made_id)
@@ -121,10 +128,12 @@ class Household(ResourceView):
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.response(200, HouseholdOut)
-    @blp.problems(401, 403, (404, "No such household"))
+    @blp.problems(401, (404, NOT_FOUND))
     def get(self, household_id: uuid.UUID) -> tuple[HouseholdView, int, dict[str, Any]]:
-        """A household with its address and head of household."""
-        view = get_household(session(), current_actor(), household_id)
+        """A household with its address and head of household (the read is trailed)."""
+        actor = current_actor()
+        view = get_household(session(), actor, household_id)
+        record_read(actor, "household", [(view.id, view.address.commune_code)])
         return view, 200, {"ETag": etag(view.version)}
 
     @idempotent()
@@ -134,8 +143,7 @@ class Household(ResourceView):
     @blp.response(200, HouseholdOut, description="Changed; new `ETag`")
     @blp.problems(
         401,
-        403,
-        (404, "No such household"),
+        (404, NOT_FOUND),
         (409, "Dissolved or moved away"),
         (412, "Stale `If-Match`: `current` holds the record"),
         422,
@@ -155,7 +163,7 @@ class Household(ResourceView):
         HouseholdOut,
         description="Dissolved: `status: dissolved`; the record stays, and GET keeps answering it",
     )
-    @blp.problems(401, 403, (404, "No such household"), (409, "Moved away"), 412)
+    @blp.problems(401, (404, NOT_FOUND), (409, "Moved away"), 412)
     def delete(self, household_id: uuid.UUID) -> Reply:
         """Dissolve a household (a soft delete): the record is kept, not removed.
 
@@ -186,8 +194,8 @@ class Move(ResourceView):
     )
     @blp.problems(
         401,
-        (403, "A commune not assigned"),
-        (404, "No such household or address"),
+        (403, "The target's commune is not assigned to you"),
+        (404, "No such household in your communes, or no such address"),
         (409, "Occupied, retired, inactive, possible duplicate"),
         412,
         (422, "Invalid target or location"),

@@ -17,6 +17,7 @@ from api.core import (
     etag,
     geo_problem,
     idempotent,
+    no_store,
     registry_problem,
     session,
 )
@@ -41,6 +42,7 @@ from registry.sync import Operation, Reply, Unparsable, operation_key, run_batch
 blp = ResourceBlueprint(
     "sync", __name__, url_prefix="/v1/sync", description="Batch sync of the mobile app's queue"
 )
+blp.after_request(no_store)  # results carry households' personal data
 
 
 DATA_SCHEMAS: dict[str, type[Schema]] = {
@@ -68,8 +70,10 @@ class Sync(ResourceView):
         (`household` or `address`, with `resolution`: `applied`, `merged` when a stale
         `base_version` touched other fields than the changes since, `forced`, `unchanged`) or
         `problem` (problem details; 412 carries `current`). A failing operation does not undo
-        the others. Sending the same operations again changes nothing and returns the same
-        results.
+        the others; one that fails for a reason of the registry's own gets a 422
+        `operation-failed` problem. An operation still running in another request gets 409
+        `idempotency-in-progress`. Sending the same operations again changes nothing and
+        returns the same results; a failed operation is tried again.
         """
         raw = batch["operations"]
         replies = run_batch(

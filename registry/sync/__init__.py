@@ -15,13 +15,20 @@ from registry.sync.batch import (
     operation_key,
     run_batch,
 )
-from registry.sync.feed import FeedPage, changed_households
-from registry.sync.history import EventPage, address_history, commune_events, household_history
+from registry.sync.feed import FeedPage, changed_households, horizon
+from registry.sync.history import (
+    Event,
+    EventPage,
+    address_history,
+    commune_events,
+    household_history,
+)
 from registry.sync.idempotency import Reply
 
 __all__ = [
     "MAX_OPERATIONS",
     "OP_KINDS",
+    "Event",
     "EventPage",
     "FeedPage",
     "Operation",
@@ -30,6 +37,7 @@ __all__ = [
     "address_history",
     "changed_households",
     "commune_events",
+    "horizon",
     "household_history",
     "household_key",
     "idempotency",

@@ -12,6 +12,7 @@ visible to the query that follows, so a cursor only ever moves past settled chan
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from registry.access import Actor
 from registry.errors import Forbidden
-from registry.households import HouseholdView, household_query, view_of
+from registry.households import HouseholdView, hide_destinations, household_query, view_of
 from registry.models import Household
 
 MAX_PAGE = 500
@@ -32,6 +33,10 @@ class FeedPage:
 
     items: list[HouseholdView]
     next_cursor: int
+
+    def households(self) -> list[tuple[uuid.UUID, str]]:
+        """The households the page shows, each with its commune (for the read trail)."""
+        return [(view.id, view.address.commune_code) for view in self.items]
 
 
 def horizon(session: Session) -> int:
@@ -67,8 +72,9 @@ def changed_households(
 ) -> FeedPage:
     """Households of ``communes`` changed after ``cursor``, oldest change first.
 
-    Dissolved and moved-away households come as they are (their status says so). Each
-    household appears once, in its latest state; a later change makes it appear again.
+    Dissolved and moved-away households come as they are (their status says so; ``moved_to``
+    only to whom may see the commune they moved to). Each household appears once, in its
+    latest state; a later change makes it appear again.
 
     :raises Forbidden: for a commune outside the actor's assignment.
     """
@@ -87,4 +93,6 @@ def changed_households(
     ).all()
     # A short page holds everything in scope below the horizon: later reads can start there.
     next_cursor = int(rows[-1].change_seq) if len(rows) == limit else max(cursor, settled - 1)
-    return FeedPage([view_of(row) for row in rows], next_cursor)
+    return FeedPage(
+        hide_destinations(session, actor, [view_of(session, row) for row in rows]), next_cursor
+    )

@@ -15,7 +15,15 @@ from api.v1.schemas.addresses import (
 from api.v1.schemas.admin_units import UnitFeature, UnitOut, UnitPage, UnitQuery
 from api.v1.schemas.auth import Credentials, TokenOut
 from api.v1.schemas.codes import BoundsOut, CodeInfo, PointOut
-from api.v1.schemas.history import CommunePageQuery, EventPageOut, PageQuery
+from api.v1.schemas.history import (
+    AccessEventOut,
+    AuditPageOut,
+    AuditQuery,
+    CommunePageQuery,
+    EventOut,
+    EventPageOut,
+    PageQuery,
+)
 from api.v1.schemas.households import (
     REGISTRATION_EXAMPLE,
     FeedOut,
@@ -51,9 +59,12 @@ __all__ = [
     "REGISTRATION_EXAMPLE",
     "SYNC_EXAMPLE",
     "VALIDATE_EXAMPLE",
+    "AccessEventOut",
     "AddressIn",
     "AddressOut",
     "AddressPatchIn",
+    "AuditPageOut",
+    "AuditQuery",
     "BatchIn",
     "BatchOut",
     "BoundsOut",
@@ -61,6 +72,7 @@ __all__ = [
     "CommunePageQuery",
     "Credentials",
     "DissolveIn",
+    "EventOut",
     "EventPageOut",
     "FeedOut",
     "HeadIn",
