@@ -53,10 +53,11 @@ demo: load var/demo_password
 	@if [ "$(DEMO)" != "0" ]; then DEMO_PASSWORD=$$(cat var/demo_password) $(FLASK) demo seed; fi
 
 run: demo
+	@$(FLASK) maintenance run
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
 	@exec $(BIN)/gunicorn --workers $(WORKERS) \
 		--worker-class gthread --threads 4 --timeout 120 \
-		--bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+		--bind 127.0.0.1:$(PORT) --config gunicorn.conf.py --access-logfile - wsgi:app
 
 lint: setup
 	$(BIN)/ruff check .

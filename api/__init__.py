@@ -13,9 +13,21 @@ from flask_smorest import Api
 
 from api import cli, scan, v1
 from api.auth import current_actor
-from api.core import config, db, docs, health, idempotency, limits, problems, strict_json
+from api.core import (
+    bounds,
+    config,
+    db,
+    docs,
+    headers,
+    health,
+    idempotency,
+    limits,
+    problems,
+    strict_json,
+)
 from api.core.fields import register_code_converter
 from api.core.problems import ProblemSchema
+from registry import pii
 
 __all__ = ["create_app", "create_app_or_exit"]
 
@@ -45,7 +57,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config.load(overrides))
     app.config.update(docs.api_settings())
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider
+    if app.config["PII_KEY"]:  # sealed personal data; production refuses to start without it
+        pii.configure(app.config["PII_KEY"], app.config["PII_PREVIOUS_KEYS"])
     db.init_app(app)
+    limits.trust_proxies(app)  # TRUSTED_PROXY_HOPS: who the client is, for the limits
+    bounds.init_app(app)  # the first before_request hook: no over-long header or query after it
     limits.init_app(app)
     api = RegistryApi(app)
     register_code_converter(app, api)  # <code:...> in URLs, before any blueprint
@@ -62,6 +78,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_before_request)
     strict_json.init_app(app)  # after _before_request: strict JSON bodies, URLs, headers
     app.after_request(_after_request)
+    headers.init_app(app)  # HSTS when PUBLIC_BASE_URL is https
     return app
 
 

@@ -9,6 +9,7 @@ stays on (``fsync``, ``synchronous_commit``), so imports pay for their commits.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -16,12 +17,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry import roles
+
 SETTINGS = {
     "shared_buffers": "512MB",
     "max_wal_size": "4GB",
     "checkpoint_timeout": "30min",
     "max_connections": "200",
     "listen_addresses": "127.0.0.1",
+    # As scripts/embedded-pg.sh: no failing statement or row values (personal data) in the log.
+    "log_error_verbosity": "terse",
+    "log_min_error_statement": "panic",
 }
 
 
@@ -62,6 +68,11 @@ class Cluster:
     def url(self, database: str) -> str:
         """SQLAlchemy URL of ``database``."""
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def provision(self, database: str) -> roles.Urls:
+        """Create ``database`` as a deployment has it: roles, migrations by the owner, grants."""
+        self.run("createdb", database)
+        return roles.provision(self.url(database))
 
     def dsn(self, database: str) -> str:
         """libpq connection string of ``database``."""
@@ -149,3 +160,17 @@ def start(settings: dict[str, str] | None = None) -> Cluster:
         capture_output=True,
     )
     return Cluster(base=base, port=port, bindir=bindir)
+
+
+def service_environment(urls: roles.Urls) -> dict[str, str]:
+    """The settings of a production server on ``urls``: app role, fresh secrets."""
+    return {
+        "DATABASE_URL": urls.app,
+        "DATABASE_OWNER_URL": urls.owner,
+        "DATABASE_READ_URL": urls.read,
+        "REGISTRY_ENV": "production",
+        # Served on 127.0.0.1 over plain HTTP: no TLS to require here.
+        "ALLOW_HTTP_BASE_URL": "1",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "PII_KEY": secrets.token_urlsafe(32),
+    }

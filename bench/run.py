@@ -37,7 +37,7 @@ from bench.measure import log, measure_server, targets
 from bench.options import Options, parse
 from bench.report import Figure, machine, table, write
 from bench.servers import BIN, ROOT, setups
-from registry import migrate
+from registry import roles
 from registry.access import create_user
 from registry.admin_units import load_boundaries, load_catalogue
 
@@ -46,12 +46,10 @@ PROVINCE = "24"  # Bắc Ninh: the province box when no boundary file is given
 _SUMMARY = re.compile(r": ([\d,]+) rows, imported ([\d,]+), ([\d,]+) with errors")
 
 
-def _prepare_database(db: pg.Cluster, options: Options) -> str:
+def _prepare_database(db: pg.Cluster, options: Options) -> roles.Urls:
     """Create and migrate the bench database; load the catalogue (and boundaries), a user."""
-    db.run("createdb", "registry_bench")
-    url = db.url("registry_bench")
-    migrate.upgrade(url)
-    engine = create_engine(url)
+    urls = db.provision("registry_bench")
+    engine = create_engine(urls.owner)
     with Session(engine) as session:
         load_catalogue(session)
         if options.boundaries is not None:
@@ -59,7 +57,7 @@ def _prepare_database(db: pg.Cluster, options: Options) -> str:
         create_user(session, BENCH_USER, secrets.token_urlsafe(16), "admin", [])
         session.commit()
     engine.dispose()
-    return url
+    return urls
 
 
 def _dataset(dsn: str, options: Options, work: Path) -> datagen.Dataset:
@@ -94,12 +92,10 @@ def limiter_storage() -> str:
     return "memory://"
 
 
-def _environment(url: str) -> dict[str, str]:
+def _environment(urls: roles.Urls) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": url,
-        "REGISTRY_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
+        **pg.service_environment(urls),
         "RATELIMIT_STORAGE_URI": limiter_storage(),
         # The public per-IP limit would otherwise throttle the load generator (one IP).
         "RATELIMIT_PUBLIC": "1000000000/minute",
@@ -240,8 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="registry-bench-") as scratch:
             work = Path(scratch)
             log(f"cluster on port {db.port}; preparing the database")
-            url = _prepare_database(db, options)
-            env = _environment(url)
+            env = _environment(_prepare_database(db, options))
             dataset = _dataset(db.dsn("registry_bench"), options, work)
             log(
                 f"{dataset.rows:,} households ({dataset.bad_rows} bad on purpose) in"

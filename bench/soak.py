@@ -21,7 +21,6 @@ import json
 import os
 import queue
 import random
-import secrets
 import shutil
 import statistics
 import sys
@@ -44,7 +43,7 @@ from bench import cluster as pg
 from bench.redis_store import Redis
 from bench.report import machine
 from bench.servers import ROOT, Server, setups
-from registry import migrate
+from registry import roles
 from registry.access import create_client, create_user
 from registry.admin_units import load_catalogue
 
@@ -396,18 +395,16 @@ def title(offered: float, served: float, minutes: float) -> str:
     )
 
 
-def _prepare(db: pg.Cluster) -> tuple[str, str]:
-    db.run("createdb", DATABASE)
-    url = db.url(DATABASE)
-    migrate.upgrade(url)
-    engine = create_engine(url)
+def _prepare(db: pg.Cluster) -> tuple[roles.Urls, str]:
+    urls = db.provision(DATABASE)
+    engine = create_engine(urls.owner)
     with Session(engine) as session:
         load_catalogue(session)
         create_user(session, OFFICIAL, PASSWORD, "official", [COMMUNE])
         _, key = create_client(session, "soak", "1000000/minute")
         session.commit()
     engine.dispose()
-    return url, key
+    return urls, key
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,19 +424,19 @@ def main(argv: list[str] | None = None) -> int:
     redis = Redis()
     server: Server | None = None
     try:
-        url, api_key = _prepare(db)
+        urls, api_key = _prepare(db)
         redis.start()
         env = {
             **os.environ,
-            "DATABASE_URL": url,
-            "REGISTRY_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(48),
+            **pg.service_environment(urls),
             "WORKERS": str(WORKERS),
             # Only what is set here: not the settings file `make run` leaves in var/.
             "REGISTRY_SETTINGS": str(settings),
             # As in production: the workers share their limits in Redis.
             "RATELIMIT_STORAGE_URI": redis.url,
             "RATELIMIT_PUBLIC": "1000000000/minute",
+            # One official's token sends all the bearer traffic: their own limit is not tested.
+            "RATELIMIT_USER": "1000000000/minute",
         }
         server = Server(setups(WORKERS)["gunicorn"], pg.free_port(), env, work / "gunicorn.log")
         token_reply = request(

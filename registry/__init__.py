@@ -2,17 +2,19 @@
 
 The modules at this level are the records and their changes (``models``, ``households``,
 ``addresses``, ``lifecycle``, ``corrections``, with ``changes``, ``versions`` and ``audit``
-under them); the rooms below are whole subsystems: ``access`` (users, tokens, API keys),
-``admin_units`` (the map), ``address_text`` (addresses typed as text), ``lookups`` (public
-reads), ``sync`` (offline phones) and ``importing`` (bulk lists). Code outside the registry
-imports only what this module and those sub-packages list.
+under them, and ``reads``, the trail of who read personal data); the rooms below are whole
+subsystems: ``access`` (users, tokens, API keys), ``admin_units`` (the map), ``address_text``
+(addresses typed as text), ``lookups`` (public reads), ``sync`` (offline phones),
+``importing`` (bulk lists) and ``pii`` (citizen IDs and phones sealed at rest, their keys).
+Code outside the registry imports only what this module and those sub-packages list.
 """
 
-from registry import errors, fields, migrate, models
+from registry import errors, fields, maintenance, migrate, models, pii, reads, roles
 from registry.addresses import AddressView, format_line, get_address, public_view_query
 from registry.corrections import Correction, correct_address, retire_address
 from registry.db import engine_for, session_factory
 from registry.demo import DEMO_COMMUNE, seed
+from registry.dwellings import Location, NewDwelling, Rules, StructuredAddress
 from registry.errors import (
     AuthenticationFailed,
     InvalidInput,
@@ -20,17 +22,7 @@ from registry.errors import (
     RegistryError,
 )
 from registry.fields import LOCATION_SOURCES
-from registry.households import (
-    Head,
-    HouseholdView,
-    Location,
-    NewDwelling,
-    Registration,
-    Rules,
-    StructuredAddress,
-    get_household,
-    register_household,
-)
+from registry.households import Head, HouseholdView, Registration, get_household, register_household
 from registry.lifecycle import MoveTarget, dissolve_household, move_household, update_household
 from registry.plates import iter_plate_addresses, plan_print_run
 from registry.versions import Changed, Precondition
@@ -63,13 +55,17 @@ __all__ = [
     "get_address",
     "get_household",
     "iter_plate_addresses",
+    "maintenance",
     "migrate",
     "models",
     "move_household",
+    "pii",
     "plan_print_run",
     "public_view_query",
+    "reads",
     "register_household",
     "retire_address",
+    "roles",
     "seed",
     "session_factory",
     "update_household",

@@ -28,9 +28,9 @@ from registry.changes import (
     resolve_change,
     snapshot,
 )
+from registry.dwellings import Location
 from registry.errors import AddressOccupied, InvalidInput, NotFound
 from registry.geometry import point_value
-from registry.households import Location
 from registry.models import Address, AdminUnit, Household
 from registry.places import locate
 from registry.versions import Changed, Precondition

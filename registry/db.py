@@ -18,6 +18,8 @@ def engine_for(url: str, pool_size: int = 5) -> Engine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_timeout=5,
+        # Bound parameters carry personal data: never into an exception's text, hence a log.
+        hide_parameters=True,
         connect_args={"connect_timeout": 5, "application_name": "household-registry"},
     )
 

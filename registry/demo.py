@@ -11,15 +11,9 @@ from sqlalchemy.orm import Session
 
 from geo import Point
 from registry.access import Actor, create_user
+from registry.dwellings import Location, Rules, StructuredAddress
 from registry.errors import Conflict, InvalidInput
-from registry.households import (
-    Head,
-    Location,
-    Registration,
-    Rules,
-    StructuredAddress,
-    register_household,
-)
+from registry.households import Head, Registration, register_household
 from registry.models import Address, AdminUnit, User
 
 DEMO_COMMUNE = "07210"  # Phường Bắc Giang, Tỉnh Bắc Ninh

@@ -6,6 +6,7 @@ helps the caller, structured ``extra`` data; nothing here ever holds SQL or inte
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -133,3 +134,39 @@ class IdempotencyKeyReused(InvalidInput):
 
     kind = "idempotency-key-reused"
     title = "Idempotency key reused"
+
+
+class OperationFailed(RegistryError):
+    """One operation of a sync batch failed for a reason of the registry's own; it changed nothing.
+
+    It stands for an unexpected error (a bug, a database error) in that operation alone, so that
+    the rest of the batch is applied; its detail never says more than that.
+    """
+
+    kind = "operation-failed"
+    title = "Operation not applied"
+
+
+def loggable(error: BaseException) -> str:
+    """What a log line may say about ``error``: its class, SQLSTATE, constraint and frames.
+
+    Never its message: a database error's text carries the failing row ("Failing row contains
+    (..., name, citizen ID, phone)") or key values, and a driver's error the statement.
+    """
+    parts = [type(error).__name__]
+    original = getattr(error, "orig", None)
+    if original is not None:
+        parts.append(type(original).__name__)
+        diagnostics = getattr(original, "diag", None)
+        for name in ("sqlstate", "constraint_name", "table_name", "column_name"):
+            value = getattr(diagnostics, name, None) or (
+                getattr(original, "pgcode", None) if name == "sqlstate" else None
+            )
+            if value:
+                parts.append(f"{name}={value}")
+    frames = traceback.extract_tb(error.__traceback__)[-6:]
+    where = " < ".join(
+        f"{frame.name}@{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+        for frame in reversed(frames)
+    )
+    return " ".join(parts) + (f" at {where}" if where else "")

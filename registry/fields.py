@@ -74,7 +74,7 @@ class TextRule:
         size = self.size
         if not size.allows(len(text)):
             return size.message
-        if self.regex is not None and self.regex.match(text) is None:
+        if self.regex is not None and self.regex.fullmatch(text) is None:
             return self.message
         return None
 
@@ -159,6 +159,8 @@ SYNC_OP = ChoiceRule(OP_KINDS)
 SYNC_OP_ID = TextRule(1, 100)
 SYNC_TARGET_ID = TextRule(1, 60)
 BASE_VERSION = NumberRule(min=1)
+#: Which trail ``/v1/audit`` reads: changes (audit events) or reads of personal data.
+AUDIT_KIND = ChoiceRule(("change", "access"))
 
 # --- the business API: validation, reverse lookup, search ---------------------------------
 

@@ -1,20 +1,33 @@
-"""Run the Alembic migrations programmatically (no alembic.ini needed)."""
+"""Run the Alembic migrations programmatically (no alembic.ini needed), and guard downgrades.
+
+A downgrade that would drop recorded data (the audit trail, households, keys of sealed
+fields) refuses while that data exists, unless the caller forces it explicitly.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
+from alembic import command, context, op
 from alembic.config import Config
+from sqlalchemy import text
+
+from registry.errors import RegistryError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+FORCE = "force_downgrade"
 
 
-def alembic_config(database_url: str) -> Config:
+class DowngradeRefused(RegistryError):
+    """A downgrade would destroy recorded data and was not forced."""
+
+
+def alembic_config(database_url: str, *, force: bool = False) -> Config:
     """An Alembic configuration pointing at this project's migrations and ``database_url``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes[FORCE] = force
     return config
 
 
@@ -23,6 +36,26 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    """Migrate the database at ``database_url`` down to ``revision``."""
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database_url: str, revision: str, *, force: bool = False) -> None:
+    """Migrate the database at ``database_url`` down to ``revision``.
+
+    :raises DowngradeRefused: a step would drop data that exists, and ``force`` is false
+        (nothing is changed: the migrations run in one transaction).
+    """
+    command.downgrade(alembic_config(database_url, force=force), revision)
+
+
+def refuse_to_drop(table: str, what: str) -> None:
+    """Inside a migration's downgrade: refuse to go on while ``table`` holds rows, unless forced.
+
+    :raises DowngradeRefused: naming ``what`` would be lost.
+    """
+    if context.config.attributes.get(FORCE):
+        return
+    bind = op.get_bind()
+    quoted = bind.dialect.identifier_preparer.quote(table)
+    if bind.execute(text(f"SELECT EXISTS (SELECT FROM {quoted})")).scalar():  # noqa: S608
+        raise DowngradeRefused(
+            f"this downgrade would destroy {what} ({table} has rows);"
+            " run it with --force only if that loss is intended"
+        )

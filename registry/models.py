@@ -105,14 +105,16 @@ class Household(Base):
     __table_args__ = (
         CheckConstraint("status IN ('active', 'moved', 'dissolved')", name="household_status"),
         CheckConstraint("members >= 1", name="household_members"),
-        CheckConstraint("citizen_id ~ '^[0-9]{12}$'", name="household_citizen_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
     commune_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"))
     head_name: Mapped[str] = mapped_column(Text)
-    citizen_id: Mapped[str | None] = mapped_column(String(12))
+    #: Sealed (AES-GCM, ``registry.pii``) like ``phone``: the database never holds them in clear.
+    citizen_id: Mapped[str | None] = mapped_column(Text)
+    #: Keyed HMAC of the citizen ID, for equality search without the clear value.
+    citizen_id_index: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(Text)
     members: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[str] = mapped_column(Text, server_default="active")
@@ -151,6 +153,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(server_default="true")
+    #: The sealed TOTP secret of an administrator's second factor.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    #: The TOTP time-step of the last code accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -226,4 +233,38 @@ class AuditEvent(Base):
     #: How the change came about: base version, merge/force, sync batch position, flags.
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     #: Position in change order (the history and audit cursors); set by a trigger on insert.
+    change_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+
+
+class PiiDataKey(Base):
+    """A data key of sealed personal data, itself sealed by the master key (``PII_KEY``)."""
+
+    __tablename__ = "pii_data_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wrapped: Mapped[str] = mapped_column(Text)
+    master_fingerprint: Mapped[str] = mapped_column(String(16))
+    #: The key new values are sealed with (one row at a time).
+    current: Mapped[bool] = mapped_column(server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccessEvent(Base):
+    """One read of households' personal data. Append-only, like the audit trail."""
+
+    __tablename__ = "access_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    #: What was read: household, feed, history, audit, print-run.
+    purpose: Mapped[str] = mapped_column(Text)
+    household_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    commune_codes: Mapped[list[str]] = mapped_column(ARRAY(String(5)))
+    #: Position in change order (the trail's cursor), like the audit trail's; set on insert.
     change_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())

@@ -30,6 +30,10 @@ data="$base/pg"
 sock="$base/run"
 log="$base/pg.log"
 
+# No failing statement, nor the row values of an error's detail, in the server's log: both can
+# carry a resident's name, citizen ID or phone.
+quiet_log="-c log_error_verbosity=terse -c log_min_error_statement=panic"
+
 psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
 
 start() {
@@ -45,7 +49,7 @@ start() {
     fi
     if ! as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         as_pg "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-            -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+            -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 $quiet_log" start >/dev/null
     fi
     "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" || { echo "embedded-pg: server not ready, see $log" >&2; exit 1; }
 }
@@ -54,10 +58,18 @@ case "${1:-}" in
     start) start ;;
     stop) as_pg "$bindir/pg_ctl" -D "$data" -w stop -m fast ;;
     createdb)
+        # The database belongs to the owner role, which runs the migrations; the service
+        # connects as registry_app (registry/roles.py grants it). PostGIS needs a superuser.
         db="$2"
+        for role in registry_owner registry_app registry_read; do
+            psql_ -d postgres -c "DO \$\$ BEGIN CREATE ROLE $role LOGIN;
+                EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+        done
         if [ -z "$(psql_ -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
-            psql_ -d postgres -c "CREATE DATABASE \"$db\""
-        fi ;;
+            psql_ -d postgres -c "CREATE DATABASE \"$db\" OWNER registry_owner"
+        fi
+        psql_ -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis;
+            CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS btree_gin" ;;
     freshdb)
         db="$2"
         psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"

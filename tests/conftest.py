@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -23,9 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import create_app
 from api.core.config import embedded_database_url
 from api.core.db import use_sessions
-from registry import migrate
+from registry import pii, roles
+from registry.access import second_factor
 from registry.access.users import create_user
 from registry.admin_units import load_catalogue
+
+ROLES = roles.Roles()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,11 +40,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _test_database_url() -> str:
-    return os.environ.get("TEST_DATABASE_URL") or embedded_database_url(os.environ, "registry_test")
+    return os.environ.get("TEST_DATABASE_URL") or embedded_database_url(
+        os.environ, "registry_test", role="postgres"
+    )
 
 
 def recreate_database(url: str) -> None:
-    """Drop and create the database named in ``url`` (connecting to its server's postgres DB)."""
+    """Drop and create the database named in ``url`` (connecting to its server's postgres DB).
+
+    The new database belongs to the owner role, with the extensions and the three roles of
+    ``registry.roles`` (``url`` names a superuser, as TEST_DATABASE_URL does).
+    """
     parsed = make_url(url)
     name = parsed.database
     if not name or not name.endswith("_test"):
@@ -50,20 +60,48 @@ def recreate_database(url: str) -> None:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
+    fresh = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with fresh.connect() as connection:
+        roles.prepare(connection, ROLES)
+    fresh.dispose()
 
 
-@pytest.fixture(scope="session")
-def database_url() -> str:
-    """URL of a test database, created fresh and migrated to head for this run."""
-    url = _test_database_url()
+def as_role(url: str, role: str) -> str:
+    """``url`` connecting as ``role`` (the test clusters trust local connections)."""
+    return make_url(url).set(username=role).render_as_string(hide_password=False)
+
+
+def provision(url: str) -> str:
+    """A fresh database as a deployment has it: migrated by the owner, granted, catalogued.
+
+    :returns: the URL of the app role, which the service connects as.
+    """
     recreate_database(url)
-    migrate.upgrade(url)
-    engine = create_engine(url)
+    urls = roles.provision(url, ROLES)
+    engine = create_engine(urls.owner)
     with Session(engine) as session:
         load_catalogue(session)
         session.commit()
     engine.dispose()
-    return url
+    return urls.app
+
+
+@pytest.fixture(scope="session")
+def superuser_url() -> str:
+    """URL of the test server's superuser (TEST_DATABASE_URL), for creating databases."""
+    return _test_database_url()
+
+
+@pytest.fixture(scope="session")
+def owner_url(database_url: str) -> str:
+    """URL of the test database as the schema's owner (migrations, bulk import, DDL)."""
+    return as_role(database_url, ROLES.owner)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """URL of a test database, created fresh for this run, as the service's app role."""
+    return provision(_test_database_url())
 
 
 @pytest.fixture(scope="session")
@@ -74,9 +112,32 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def owner_engine(owner_url: str) -> Iterator[Engine]:
+    """An engine of the test database as the schema's owner."""
+    engine = create_engine(owner_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    """A connection inside a transaction that is rolled back after the test."""
+def owner_connection(owner_engine: Engine) -> Iterator[Connection]:
+    """A connection as the owner, inside a transaction rolled back after the test."""
+    with owner_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def connection(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test.
+
+    As the app role, as the service connects; as the owner for tests marked ``as_owner``
+    (installation commands: the catalogue, the bulk import).
+    """
+    if request.node.get_closest_marker("as_owner"):
+        engine = request.getfixturevalue("owner_engine")
     with engine.connect() as connection:
         transaction = connection.begin()
         yield connection
@@ -94,9 +155,24 @@ def db(connection: Connection) -> Iterator[Session]:
 TEST_SETTINGS = {
     "REGISTRY_ENV": "test",
     "SECRET_KEY": "test-only-" + "x" * 32,
+    # base64url of the 32 bytes b"test-only key of sealed data 32b" (registry.pii)
+    "PII_KEY": "dGVzdC1vbmx5IGtleSBvZiBzZWFsZWQgZGF0YSAzMmI=",
     "PUBLIC_BASE_URL": "https://diachi.example.vn",
     "RATELIMIT_STORAGE_URI": "memory://",
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pii_key() -> None:
+    """Domain tests seal personal data with the test master key, as the test app does."""
+    pii.configure(TEST_SETTINGS["PII_KEY"])
+
+
+@pytest.fixture
+def pii_keys() -> Iterator[Callable[..., pii.Keyring]]:
+    """``pii.configure`` for a test that changes the master keys; the test key is back after."""
+    yield pii.configure
+    pii.configure(TEST_SETTINGS["PII_KEY"])
 
 
 @pytest.fixture
@@ -138,11 +214,13 @@ class Tester:
     def user(self, role: str = "official", communes: tuple[str, ...] = ("07210",)) -> str:
         """Create a user and return a bearer token for them."""
         username = f"{role}-{uuid.uuid4().hex[:8]}"
-        create_user(self.db, username, "correct horse battery", role, communes)
+        user = create_user(self.db, username, "correct horse battery", role, communes)
+        credentials = {"username": username, "password": "correct horse battery"}
+        if role == "admin":  # admins log in with their second factor
+            secret = second_factor.enrol(self.db, user, "test").secret
+            credentials["totp"] = pyotp.TOTP(secret).now()
         self.db.flush()
-        response = self.client.post(
-            "/v1/auth/token", json={"username": username, "password": "correct horse battery"}
-        )
+        response = self.client.post("/v1/auth/token", json=credentials)
         assert response.status_code == 200, response.json
         return str(response.json["access_token"])  # type: ignore[index]
 

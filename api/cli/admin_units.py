@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from api.cli.errors import CommandFailed
-from api.core import session
+from api.core import owner_session
 from registry.errors import RegistryError
 
 units_cli = AppGroup("admin-units", help="Provinces and communes.")
@@ -28,7 +28,7 @@ def units_load(boundary_files: tuple[Path, ...], source: str | None, version: st
     """Load the 34 provinces and 3,321 communes, and optionally their boundaries."""
     from registry.admin_units import load_boundaries, load_catalogue
 
-    db = session()
+    db = owner_session()  # the catalogue belongs to the owner: the app role only reads it
     try:
         stats = load_catalogue(db)
         click.echo(

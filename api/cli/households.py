@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from api.cli.errors import CommandFailed
-from api.core import session
+from api.core import owner_session
 from api.core.config import registration_rules
 from registry.access import actor_named
 from registry.errors import RegistryError
@@ -55,7 +55,7 @@ def import_command(
     Every row is checked with the registration API's rules; codes are minted from the same
     per-cell sequences. Errors go to FILE.errors.csv (row, field, kind, reason).
     """
-    db = session()
+    db = owner_session()  # a bulk import drops and rebuilds indexes: the owner's work
     started = time.perf_counter()
     try:
         actor = actor_named(db, username, request_id="cli-import")

@@ -4,19 +4,23 @@ The resources (``api.v1``), the scan pages and the CLI use only what is listed h
 """
 
 from api.core import (
+    bounds,
     config,
     db,
     docs,
     fields,
+    headers,
     health,
     idempotency,
     limits,
     problems,
+    reads,
     resources,
     strict_json,
 )
-from api.core.db import session
+from api.core.db import owner_session, session
 from api.core.fields import Code
+from api.core.headers import no_store
 from api.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from api.core.limits import limiter, login_limit, public_limit
 from api.core.preconditions import IF_MATCH_PARAMETER, etag, if_match
@@ -27,6 +31,7 @@ from api.core.problems import (
     problem,
     registry_problem,
 )
+from api.core.reads import record_read
 from api.core.resources import ResourceBlueprint, ResourceView
 
 __all__ = [
@@ -37,12 +42,14 @@ __all__ = [
     "ProblemSchema",
     "ResourceBlueprint",
     "ResourceView",
+    "bounds",
     "config",
     "db",
     "docs",
     "etag",
     "fields",
     "geo_problem",
+    "headers",
     "health",
     "idempotency",
     "idempotent",
@@ -50,9 +57,13 @@ __all__ = [
     "limiter",
     "limits",
     "login_limit",
+    "no_store",
+    "owner_session",
     "problem",
     "problems",
     "public_limit",
+    "reads",
+    "record_read",
     "registry_problem",
     "resources",
     "session",

@@ -10,22 +10,64 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry import engine_for, session_factory
+from api.core.config import ConfigError
+from registry import engine_for, roles, session_factory
 
 EXTENSION = "registry.sessions"
+OWNER_EXTENSION = "registry.owner_sessions"
 log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's engine and session factory; close each request's session."""
+    """Create the app's engine and session factory; close each request's session.
+
+    In production, refuse a database role that could defeat the audit trail.
+
+    :raises ConfigError: the role is a superuser or the audit table's owner, or the database
+        cannot be reached to tell.
+    """
     engine = engine_for(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
     app.extensions[EXTENSION] = session_factory(engine)
+    app.extensions[OWNER_EXTENSION] = session_factory(
+        engine_for(app.config["DATABASE_OWNER_URL"], 1)
+    )
     app.teardown_appcontext(_close_session)
+    # At DEBUG, SQLAlchemy logs every result row (names, sealed or not): never below INFO,
+    # where it logs statements only (their parameters are hidden: ``engine_for``).
+    engine_log = logging.getLogger("sqlalchemy.engine")
+    if engine_log.isEnabledFor(logging.DEBUG):
+        engine_log.setLevel(logging.INFO)
+    if app.config["REGISTRY_ENV"] == "production":
+        _check_serving_role(engine)
+
+
+def _check_serving_role(engine: Engine) -> None:
+    try:
+        with engine.connect() as connection:
+            roles.check_serving_role(connection)
+    except roles.UnsafeRole as error:
+        raise ConfigError(str(error)) from error
+    except DBAPIError as error:
+        raise ConfigError(
+            "cannot reach the database to check the service's role"
+            f" ({type(error.orig).__name__}); is DATABASE_URL right and the database up?"
+        ) from error
+
+
+def owner_session() -> Session:
+    """A session as the schema's owner role (``DATABASE_OWNER_URL``), for installation commands.
+
+    Only the CLI's migrations, catalogue loads, bulk import and key rotation use it; the
+    service itself never does.
+    """
+    owner: Session = current_app.extensions[OWNER_EXTENSION]()
+    return owner
 
 
 def use_sessions(app: Flask, factory: sessionmaker[Session]) -> None:
-    """Replace the app's session factory (tests bind it to a rolled-back connection)."""
+    """Replace the app's session factories, the owner's too (tests bind them to one connection)."""
     app.extensions[EXTENSION] = factory
+    app.extensions[OWNER_EXTENSION] = factory
 
 
 def session() -> Session:

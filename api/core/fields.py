@@ -49,11 +49,24 @@ def length(rule: rules.TextRule | rules.SizeRule) -> Length:
     return Length(size.min, size.max, error=_literal(size.message))
 
 
+class FullMatch(Regexp):
+    """A pattern the whole value must match: ``$`` does not let a trailing newline through.
+
+    The OpenAPI document shows the pattern as it is (``\\Z`` is not a JSON Schema pattern).
+    """
+
+    def __call__(self, value: Any) -> Any:
+        """The value, when all of it matches."""
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 def pattern(rule: rules.TextRule) -> Regexp:
     """The pattern of ``rule``, with its message."""
     if rule.regex is None:
         raise ValueError(f"{rule!r} has no pattern")
-    return Regexp(rule.regex, error=_literal(rule.message))
+    return FullMatch(rule.regex, error=_literal(rule.message))
 
 
 def text(rule: rules.TextRule) -> list[Validator]:

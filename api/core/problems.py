@@ -19,6 +19,7 @@ from registry import errors as domain
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+UNIQUE_VIOLATION = "23505"
 DUMPERS = "registry.problem_dumpers"
 TYPE_BASE = "https://diachiso.example.vn/problems/"
 
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: dict[type[domain.RegistryError], int] = {
     domain.Conflict: 409,
     domain.PreconditionFailed: 412,
     domain.InvalidInput: 422,
+    domain.OperationFailed: 422,  # a poison operation: not a 5xx, or the phone retries it forever
     domain.PreconditionRequired: 428,
 }
 
@@ -41,10 +43,12 @@ _SLUG_BY_STATUS = {
     409: "conflict",
     412: "precondition-failed",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-error",
     428: "precondition-required",
     429: "rate-limited",
+    431: "header-fields-too-large",
     503: "unavailable",
 }
 
@@ -199,7 +203,7 @@ def geo_problem(error: GeoError) -> tuple[int, dict[str, Any]]:
 
 def handle_database_unavailable(error: OperationalError) -> Response:
     """The database is down or unreachable: 503, never the driver's message."""
-    log.error("database unavailable: %s", error)
+    log.error("database unavailable: %s", domain.loggable(error))
     return problem(
         503,
         "the registry database is unavailable; try again shortly",
@@ -208,18 +212,27 @@ def handle_database_unavailable(error: OperationalError) -> Response:
 
 
 def handle_database_error(error: SQLAlchemyError) -> Response:
-    """Any other database error: logged in full, answered without SQL."""
+    """Any other database error: logged without its text (it holds row values), no SQL out."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return handle_database_unavailable(error)  # type: ignore[arg-type]  # same shape
-    log.exception("database error")
+    log.error("database error: %s", domain.loggable(error))
+    if getattr(getattr(error, "orig", None), "pgcode", None) == UNIQUE_VIOLATION:
+        # Two requests created the same record at once (the same client-made id): the
+        # loser's answer is a conflict, as when it comes second.
+        return problem(
+            409,
+            "the record was created by another request at the same moment; read it, or retry",
+            title=domain.Conflict.title,
+            kind=domain.Conflict.kind,
+        )
     return problem(500, "the request could not be completed", title="Internal error")
 
 
 def handle_unexpected(error: Exception) -> Response:
-    """Last resort: log the trace, answer without it."""
+    """Last resort: log where it happened (not its text), answer without it."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
-    log.exception("unhandled error")
+    log.error("unhandled error: %s", domain.loggable(error))
     return problem(500, "the request could not be completed", title="Internal error")
 
 

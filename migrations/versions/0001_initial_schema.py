@@ -12,11 +12,22 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
+from registry.migrate import refuse_to_drop
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+
+#: The tables whose rows a downgrade would destroy (the catalogue of admin units reloads).
+DATA_TABLES = (
+    ("audit_events", "the audit trail"),
+    ("households", "registered households"),
+    ("addresses", "issued addresses"),
+    ("users", "officials' accounts"),
+    ("api_clients", "business clients' keys"),
+)
 
 APPEND_ONLY_FUNCTION = """
 CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -324,7 +335,9 @@ def _audit_append_only() -> None:
 
 
 def downgrade() -> None:
-    """Revert this revision."""
+    """Revert this revision: refused while any record or the audit trail exists."""
+    for table, what in DATA_TABLES:
+        refuse_to_drop(table, what)
     op.execute("DROP TABLE audit_events")
     op.execute("DROP FUNCTION audit_events_append_only()")
     op.drop_table("households")

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from registry.migrate import refuse_to_drop
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -154,7 +156,9 @@ def _household_columns() -> None:
 
 
 def downgrade() -> None:
-    """Revert this revision."""
+    """Revert this revision: refused while events or households carry what it would drop."""
+    refuse_to_drop("audit_events", "the audit trail's versions and change context")
+    refuse_to_drop("households", "households' move links")
     op.execute("DROP TRIGGER audit_events_stamp_change ON audit_events")
     for table in STAMPED_TABLES:
         op.execute(f"DROP TRIGGER {table}_stamp_change ON {table}")

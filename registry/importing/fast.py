@@ -18,7 +18,7 @@ from typing import Protocol
 from geo import VIETNAM_BOXES
 from registry import fields as rules
 from registry.access import Actor
-from registry.households import Rules
+from registry.dwellings import Rules
 from registry.importing.rules import ALLEY_SPLIT, FIELD_NAMES, NULL, Checked, Commune
 
 

@@ -22,8 +22,8 @@ from typing import IO, Any
 from geo import VIETNAM_BOXES, GeoError, to_wgs84
 from registry import fields as rules
 from registry.access import Actor
+from registry.dwellings import Rules
 from registry.fields import MISSING, NumberRule, TextRule
-from registry.households import Rules
 from registry.importing.fast import fast_check
 from registry.importing.rules import (
     ALLEY_SPLIT,

@@ -10,7 +10,6 @@ import http.client
 import itertools
 import json
 import os
-import secrets
 import subprocess
 import threading
 import time
@@ -28,7 +27,6 @@ from sqlalchemy.orm import Session
 from bench import cluster as pg
 from bench.redis_store import Redis
 from bench.servers import Server, setups
-from registry import migrate
 from registry.access import create_client, create_user
 from registry.admin_units import load_catalogue
 
@@ -126,10 +124,9 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
     redis: Redis | None = None
     server: Server | None = None
     try:
-        db.run("createdb", "registry_fault")
-        url = db.url("registry_fault")
-        migrate.upgrade(url)
-        engine = create_engine(url)
+        urls = db.provision("registry_fault")
+        url = urls.app
+        engine = create_engine(urls.owner)
         with Session(engine) as session:
             load_catalogue(session)
             create_user(session, OFFICIAL, PASSWORD, "official", [COMMUNE])
@@ -141,9 +138,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
         settings.write_text("")
         env = {
             **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "REGISTRY_ENV": "production",
+            **pg.service_environment(urls),
             "WORKERS": "2",
             # Only what is set here: not the settings file `make run` leaves in var/.
             "REGISTRY_SETTINGS": str(settings),
@@ -151,6 +146,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
             # The traffic comes from one IP: the public limit must not be what is tested.
             "RATELIMIT_PUBLIC": "1000000/minute",
             "RATELIMIT_LOGIN": "1000/minute",
+            "RATELIMIT_USER": "1000000/minute",  # one official sends all the bearer traffic
         }
         server = Server(setups(2)["gunicorn"], pg.free_port(), env, tmp / "gunicorn.log")
         stack = Stack(db=db, url=url, redis=redis, server=server)

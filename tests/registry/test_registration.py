@@ -13,15 +13,9 @@ from geo.code import AddressCode
 from geo.point import Point
 from registry.access.actors import Actor
 from registry.access.users import create_user
+from registry.dwellings import Location, Rules, StructuredAddress
 from registry.errors import CellFull, Forbidden, InvalidInput, OutsideArea
-from registry.households import (
-    Head,
-    Location,
-    Registration,
-    Rules,
-    StructuredAddress,
-    register_household,
-)
+from registry.households import Head, Registration, register_household
 from registry.models import AdminUnit, User
 
 
@@ -67,6 +61,7 @@ def test_unknown_commune(db: Session) -> None:
         register_household(db, actor, registration(Point(106.2, 21.29), commune="99999"), Rules())
 
 
+@pytest.mark.as_owner  # sets a boundary: the catalogue is the owner's
 def test_point_outside_commune_boundary_names_the_commune(db: Session) -> None:
     square = "MULTIPOLYGON((({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s})))"
     for code, (w, e) in {"07210": (106.20, 106.22), "07228": (106.22, 106.24)}.items():

@@ -2,31 +2,106 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from registry import migrate
-from tests.conftest import recreate_database
+from tests.conftest import ROLES, as_role, recreate_database
+
+OWNER = ROLES.owner
+HEAD = "0005"
 
 
-def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
-    test_url = make_url(database_url)
+@pytest.fixture
+def scratch_url(superuser_url: str) -> str:
+    """A fresh, empty database of its own (owned by the owner role), as the owner."""
+    test_url = make_url(superuser_url)
     name = (test_url.database or "registry_test").removesuffix("_test") + "_migrations_test"
-    url = test_url.set(database=name)
-    url_text = url.render_as_string(hide_password=False)
-    recreate_database(url_text)
-    migrate.upgrade(url_text)
-    migrate.downgrade(url_text, "base")
+    recreate_database(test_url.set(database=name).render_as_string(hide_password=False))
+    return as_role(test_url.set(database=name).render_as_string(hide_password=False), OWNER)
+
+
+def _tables(url: str) -> set[str]:
     engine = create_engine(url)
-    with engine.connect() as connection:
-        assert "addresses" not in inspect(connection).get_table_names()
-    migrate.upgrade(url_text)
     with engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
     engine.dispose()
-    assert {"addresses", "households", "audit_events", "cell_sequences"} <= tables
+    return tables
+
+
+def test_migrations_downgrade_and_upgrade_again(scratch_url: str) -> None:
+    migrate.upgrade(scratch_url)
+    migrate.downgrade(scratch_url, "base")
+    assert "addresses" not in _tables(scratch_url)
+    migrate.upgrade(scratch_url)
+    assert {"addresses", "households", "audit_events", "access_events"} <= _tables(scratch_url)
+
+
+def test_a_downgrade_that_would_destroy_the_audit_trail_is_refused(scratch_url: str) -> None:
+    migrate.upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        _insert_event(connection)
+    engine.dispose()
+    with pytest.raises(migrate.DowngradeRefused, match="audit trail"):
+        migrate.downgrade(scratch_url, "base")
+    # Nothing was changed: the schema is still at head, the event still there.
+    engine = create_engine(scratch_url)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM audit_events")) == 1
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == HEAD
+    engine.dispose()
+
+
+def _insert_user(connection: Connection) -> None:
+    connection.execute(
+        text("INSERT INTO users (username, password_hash, role) VALUES ('u', 'x', 'official')")
+    )
+
+
+@pytest.mark.parametrize(
+    ("revision", "insert", "lost"),
+    [
+        ("0004", lambda c: _insert_access(c), "the read audit trail"),  # 0005's guard
+        ("0001", lambda c: _insert_event(c), "change context"),  # 0002's guard
+        ("base", lambda c: _insert_user(c), "officials' accounts"),  # 0001's guard
+    ],
+)
+def test_each_data_dropping_step_is_guarded(
+    scratch_url: str, revision: str, insert: Callable[[Connection], None], lost: str
+) -> None:
+    migrate.upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        insert(connection)
+    engine.dispose()
+    with pytest.raises(migrate.DowngradeRefused, match=lost):
+        migrate.downgrade(scratch_url, revision)
+    assert "access_events" in _tables(scratch_url)
+
+
+def test_a_forced_downgrade_drops_the_data(scratch_url: str) -> None:
+    migrate.upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        _insert_event(connection)
+    engine.dispose()
+    migrate.downgrade(scratch_url, "base", force=True)
+    assert "audit_events" not in _tables(scratch_url)
+
+
+def _insert_access(connection: Connection) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO access_events (actor, method, path, purpose, household_ids,"
+            " commune_codes) VALUES ('tester', 'GET', '/v1/households/x', 'household',"
+            " '{}', '{}')"
+        )
+    )
 
 
 def _insert_event(connection: Connection) -> None:
@@ -46,13 +121,33 @@ def _insert_event(connection: Connection) -> None:
         "TRUNCATE audit_events",
     ],
 )
-def test_audit_events_refuse_changes(connection: Connection, statement: str) -> None:
-    _insert_event(connection)
-    savepoint = connection.begin_nested()
+def test_audit_events_refuse_changes_even_by_their_owner(
+    owner_connection: Connection, statement: str
+) -> None:
+    _insert_event(owner_connection)
+    savepoint = owner_connection.begin_nested()
     with pytest.raises(DBAPIError, match="append-only"):
-        connection.execute(text(statement))
+        owner_connection.execute(text(statement))
     savepoint.rollback()
-    assert connection.scalar(text("SELECT count(*) FROM audit_events WHERE actor = 'tester'"))
+    assert owner_connection.scalar(text("SELECT count(*) FROM audit_events WHERE actor = 'tester'"))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE access_events SET actor = 'someone else'",
+        "DELETE FROM access_events",
+        "TRUNCATE access_events",
+    ],
+)
+def test_access_events_refuse_changes_even_by_their_owner(
+    owner_connection: Connection, statement: str
+) -> None:
+    _insert_access(owner_connection)
+    savepoint = owner_connection.begin_nested()
+    with pytest.raises(DBAPIError, match="append-only"):
+        owner_connection.execute(text(statement))
+    savepoint.rollback()
 
 
 def test_indexes_exist(connection: Connection) -> None:

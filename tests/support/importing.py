@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry.access.actors import Actor
 from registry.access.users import create_user
-from registry.households import Rules
+from registry.dwellings import Rules
 from registry.importing.pipeline import ImportOptions, ImportResult, import_households
 
 HEADER = (

@@ -108,16 +108,17 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(database_url: str) -> Iterator[LiveServer]:
+def live_server(database_url: str, owner_url: str) -> Iterator[LiveServer]:
     """The app on 127.0.0.1 and an ephemeral port, in a thread, with committed test data.
 
     The server's requests run in other threads than the test, so they cannot see a test's
     rolled-back transaction: this fixture commits two addresses of its own (an active one and
-    a retired one whose successor it is) and deletes them afterwards.
+    a retired one whose successor it is) and deletes them afterwards, as the owner (the
+    service's role may not delete addresses).
     """
     active = AddressCode.encode(*LIVE_POINTS["active"])
     retired = AddressCode.encode(*LIVE_POINTS["retired"])
-    engine = create_engine(database_url)
+    engine = create_engine(owner_url)
     _insert_live_addresses(engine, active, retired)
     app = create_app({"DATABASE_URL": database_url, **TEST_SETTINGS})
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from registry.access.users import create_user
 from registry.admin_units import load_boundaries
 from registry.models import Household
 from tests.support.importing import LAT, LON, METRE_LAT, Write, household, spread
+
+#: A bulk import drops and rebuilds indexes: it runs as the schema's owner.
+pytestmark = pytest.mark.as_owner
 
 
 def invoke(runner: FlaskCliRunner, path: Path, *options: str, user: str = "cli-admin") -> Any:

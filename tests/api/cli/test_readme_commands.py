@@ -15,10 +15,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import recreate_database
+from tests.conftest import ROLES, as_role, recreate_database
 
 ROOT = Path(__file__).resolve().parents[3]
-LINKED = ("api", "registry", "geo", "qr", "migrations", "docs", "scripts", "wsgi.py", ".venv")
+LINKED = (
+    "api",
+    "registry",
+    "geo",
+    "qr",
+    "migrations",
+    "docs",
+    "scripts",
+    "wsgi.py",
+    "gunicorn.conf.py",
+    ".venv",
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
 
@@ -33,15 +44,19 @@ def readme_block() -> str:
 
 
 @pytest.fixture
-def checkout(tmp_path: Path, database_url: str) -> Path:
-    """A directory laid out like the checkout, set up as ``make run`` sets it up."""
+def checkout(tmp_path: Path, superuser_url: str) -> Path:
+    """A directory laid out like the checkout, set up as ``make run`` sets it up.
+
+    Its database is new and empty, owned by the owner role, as ``make db`` leaves it.
+    """
     for name in LINKED:
         (tmp_path / name).symlink_to(ROOT / name)
-    url = make_url(database_url).set(database="registry_readme_test")
+    url = make_url(superuser_url).set(database="registry_readme_test")
     recreate_database(url.render_as_string(hide_password=False))
     setup = {
         **CLEAN_ENV,
-        "DATABASE_URL": url.render_as_string(hide_password=False),
+        "DATABASE_URL": as_role(url.render_as_string(hide_password=False), ROLES.app),
+        "DATABASE_OWNER_URL": as_role(url.render_as_string(hide_password=False), ROLES.owner),
         "RATELIMIT_STORAGE_URI": REDIS_URL,
     }
     subprocess.run(

@@ -48,6 +48,9 @@ PASSWORD = "correct horse battery"
 LIMITS = {
     "RATELIMIT_PUBLIC": "1000000/minute",
     "RATELIMIT_LOGIN": "1000000/minute",
+    "RATELIMIT_BAD_KEY": "1000000/minute",
+    "RATELIMIT_USER": "1000000/minute",
+    "RATELIMIT_PRINT_RUN": "1000000/minute",
 }
 #: Fixed seed and a bound on the examples of each operation (about two minutes on 2 cores).
 SEED = 20250701

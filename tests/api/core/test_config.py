@@ -9,6 +9,7 @@ import pytest
 from api.core.config import ConfigError, from_environment, validate, with_settings_file
 
 SECRET = "s" * 40
+PII_KEY = "dGVzdC1vbmx5IGtleSBvZiBzZWFsZWQgZGF0YSAzMmI="  # 32 bytes, base64url
 
 
 def settings(tmp_path: Path, text: str) -> dict[str, str]:
@@ -42,7 +43,13 @@ def test_production_refuses_per_process_limits_shared_by_workers(
     storage: str, workers: str, refused: bool
 ) -> None:
     config = from_environment(
-        {"SECRET_KEY": SECRET, "RATELIMIT_STORAGE_URI": storage, "WORKERS": workers}
+        {
+            "SECRET_KEY": SECRET,
+            "PII_KEY": PII_KEY,
+            "PUBLIC_BASE_URL": "https://diachi.example.vn",  # production refuses http://
+            "RATELIMIT_STORAGE_URI": storage,
+            "WORKERS": workers,
+        }
     )
     if refused:
         with pytest.raises(ConfigError, match="memory:// but WORKERS=2"):
@@ -52,6 +59,32 @@ def test_production_refuses_per_process_limits_shared_by_workers(
 
 
 def test_gunicorns_worker_count_counts_too() -> None:
-    config = from_environment({"SECRET_KEY": SECRET, "WEB_CONCURRENCY": "3"})
+    config = from_environment({"SECRET_KEY": SECRET, "PII_KEY": PII_KEY, "WEB_CONCURRENCY": "3"})
     with pytest.raises(ConfigError, match="WORKERS=3"):
+        validate(config)
+
+
+def test_production_refuses_to_start_without_a_pii_key() -> None:
+    config = from_environment(
+        {"SECRET_KEY": SECRET, "PUBLIC_BASE_URL": "https://diachi.example.vn"}
+    )
+    with pytest.raises(ConfigError, match=r"PII_KEY must be set in production.*token_bytes\(32\)"):
+        validate(config)
+    validate({**config, "PII_KEY": PII_KEY})
+    validate({**config, "REGISTRY_ENV": "development"})  # sealing then says the key is missing
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PII_KEY", "not base64url!"),
+        ("PII_KEY", "c2hvcnQ"),  # 5 bytes
+        ("PII_PREVIOUS_KEYS", f"{PII_KEY}, c2hvcnQ"),
+    ],
+)
+def test_a_pii_key_that_is_not_32_bytes_is_refused_in_any_environment(
+    name: str, value: str
+) -> None:
+    config = from_environment({"REGISTRY_ENV": "development", "PII_KEY": PII_KEY, name: value})
+    with pytest.raises(ConfigError, match=f"{name}: a PII key must be base64url of 32"):
         validate(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 
 
@@ -30,6 +31,7 @@ def test_province_filter_and_paging(client: FlaskClient) -> None:
     assert len(set(codes)) == 99
 
 
+@pytest.mark.as_owner  # loading boundaries is the owner's work
 def test_unit_feature_without_and_with_boundary(
     client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:

@@ -28,6 +28,10 @@ from registry.admin_units import (
 from registry.errors import InvalidInput, NotFound
 from registry.models import AdminUnit
 
+#: The catalogue and its boundaries belong to the schema's owner: the app role only reads them.
+pytestmark = pytest.mark.as_owner
+
+
 BAC_GIANG_WARD = "07210"  # Phường Bắc Giang, a former Bắc Giang province unit, now in Bắc Ninh
 # A square well inside Phường Bắc Giang (the real boundary is not needed for these tests).
 SQUARE = [[[106.20, 21.27], [106.23, 21.27], [106.23, 21.30], [106.20, 21.30], [106.20, 21.27]]]

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 
 from api.v1.schemas import HouseholdIn
 from registry.access.actors import Actor
-from registry.households import Rules
+from registry.dwellings import Rules
 from registry.importing.rows import RowChecker
 from registry.importing.rules import Checked, Commune
 from registry.importing.source import Table, field_of

@@ -12,15 +12,9 @@ from geo.point import Point
 from registry.access.actors import Actor
 from registry.access.users import create_user
 from registry.addresses import get_address
+from registry.dwellings import Location, Rules, StructuredAddress
 from registry.errors import NotFound
-from registry.households import (
-    Head,
-    Location,
-    Registration,
-    Rules,
-    StructuredAddress,
-    register_household,
-)
+from registry.households import Head, Registration, register_household
 from registry.lookups.prepared import AddressLookup, lookup_statement, nearest_statement
 from registry.lookups.reverse import nearest
 

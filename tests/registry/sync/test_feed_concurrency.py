@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from geo.point import Point
 from registry.access.actors import Actor
 from registry.access.users import create_user
-from registry.households import Head, Location, Registration, Rules, StructuredAddress
+from registry.dwellings import Location, Rules, StructuredAddress
+from registry.households import Head, Registration
 from registry.households import register_household as register
 from registry.lifecycle import update_household
 from registry.models import Address, CellSequence, Household
@@ -33,8 +34,8 @@ REFERENCE = Point(106.076, 21.5025)
 
 
 @pytest.fixture
-def field_actor(engine: Engine) -> Iterator[Actor]:
-    """A committed official of the test commune; the commune's records are deleted after."""
+def field_actor(engine: Engine, owner_engine: Engine) -> Iterator[Actor]:
+    """A committed official of the test commune; its records are deleted after, by the owner."""
     with Session(engine) as session:
         user = create_user(
             session, f"feed-{uuid.uuid4().hex[:8]}", "correct horse battery", "official", [COMMUNE]
@@ -42,7 +43,7 @@ def field_actor(engine: Engine) -> Iterator[Actor]:
         session.commit()
         actor = Actor(user.id, user.username, "official", frozenset({COMMUNE}))
     yield actor
-    with Session(engine) as session:
+    with Session(owner_engine) as session:
         cells = session.scalars(select(Address.code).where(Address.commune_code == COMMUNE))
         cell_codes = {code[:10] for code in cells}
         session.execute(delete(Household).where(Household.commune_code == COMMUNE))

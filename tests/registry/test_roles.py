@@ -1,0 +1,97 @@
+"""The service's database role cannot defeat the audit trail, drop records or change the schema.
+
+Everything here runs as the app role the service connects as (the ``connection`` fixture),
+except the checks of what a production app refuses to connect as.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from api import create_app
+from api.core.config import ConfigError
+from tests.conftest import ROLES, TEST_SETTINGS
+
+REFUSED = [
+    "UPDATE audit_events SET actor = 'someone else'",
+    "DELETE FROM audit_events",
+    "TRUNCATE audit_events",
+    "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete",
+    "UPDATE access_events SET actor = 'someone else'",
+    "DELETE FROM access_events",
+    "TRUNCATE access_events",
+    "SET session_replication_role = replica",
+    "DELETE FROM households",
+    "DELETE FROM addresses",
+    "TRUNCATE households CASCADE",
+    "DROP TABLE audit_events",
+    "CREATE TABLE shadow (id int)",
+    "COPY (SELECT 1) TO PROGRAM 'true'",
+    "ALTER TABLE households ADD COLUMN x int",
+    "CREATE SCHEMA shadow",
+]
+
+
+def test_the_service_connects_as_the_app_role(connection: Connection) -> None:
+    user, superuser = connection.execute(
+        text("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+    ).one()
+    assert (user, superuser) == (ROLES.app, False)
+
+
+@pytest.mark.parametrize("statement", REFUSED)
+def test_the_app_role_is_refused(connection: Connection, statement: str) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO audit_events (actor, action, entity_type, entity_id)"
+            " VALUES ('tester', 'test', 'household', 'x')"
+        )
+    )
+    savepoint = connection.begin_nested()
+    with pytest.raises(DBAPIError, match=r"permission denied|must be owner|superuser"):
+        connection.execute(text(statement))
+    savepoint.rollback()
+    assert connection.scalar(text("SELECT count(*) FROM audit_events WHERE actor = 'tester'")) == 1
+
+
+def test_the_app_role_may_do_its_work(connection: Connection) -> None:
+    """The grants are not so tight that the service cannot append to its trails."""
+    for table in ("audit_events", "access_events", "households", "addresses", "users"):
+        allowed = connection.scalar(
+            text("SELECT has_table_privilege(current_user, :table, 'INSERT')"), {"table": table}
+        )
+        assert allowed, table
+    assert connection.scalar(text("SELECT has_table_privilege(current_user, 'users', 'UPDATE')"))
+
+
+def test_the_read_role_reads_public_tables_only(connection: Connection) -> None:
+    def can(table: str, privilege: str) -> Any:
+        return connection.scalar(
+            text("SELECT has_table_privilege(:role, :table, :privilege)"),
+            {"role": ROLES.read, "table": table, "privilege": privilege},
+        )
+
+    assert can("addresses", "SELECT") and can("admin_units", "SELECT")
+    for table in ("households", "users", "audit_events", "access_events", "auth_tokens"):
+        assert not can(table, "SELECT"), table
+    assert not can("addresses", "UPDATE")
+
+
+@pytest.mark.parametrize(
+    ("role", "refusal"), [("postgres", "superuser"), (ROLES.owner, "owner of the audit")]
+)
+def test_production_refuses_a_role_that_could_disable_the_audit_trigger(
+    superuser_url: str, database_url: str, role: str, refusal: str
+) -> None:
+    url = database_url.replace(f"{ROLES.app}@", f"{role}@", 1)
+    with pytest.raises(ConfigError, match=refusal):
+        create_app({**TEST_SETTINGS, "REGISTRY_ENV": "production", "DATABASE_URL": url})
+
+
+def test_production_starts_as_the_app_role(database_url: str) -> None:
+    app = create_app({**TEST_SETTINGS, "REGISTRY_ENV": "production", "DATABASE_URL": database_url})
+    assert app.config["DATABASE_URL"] == database_url
