@@ -204,7 +204,8 @@ class IdempotencyRecord(Base):
 
     actor: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
+    #: The request's hash, sealed (``registry.sync.idempotency.Digest``).
+    request_hash: Mapped[str] = mapped_column(Text)
     status_code: Mapped[int | None] = mapped_column(SmallInteger)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)

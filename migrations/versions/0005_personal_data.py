@@ -96,6 +96,8 @@ def upgrade() -> None:
         "CREATE TRIGGER access_events_no_truncate BEFORE TRUNCATE ON access_events"
         " FOR EACH STATEMENT EXECUTE FUNCTION registry_append_only()"
     )
+    # Request hashes are stored sealed: a plain hash of a body with a citizen ID gives it away.
+    op.alter_column("idempotency_records", "request_hash", type_=sa.Text(), existing_nullable=False)
     op.add_column("users", sa.Column("totp_secret", sa.Text(), nullable=True))
     op.add_column("users", sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("users", sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
@@ -111,6 +113,10 @@ def downgrade() -> None:
     op.drop_table("access_events")
     op.execute("DROP FUNCTION registry_append_only()")
     op.drop_table("pii_data_keys")
+    op.execute("DELETE FROM idempotency_records WHERE length(request_hash) > 64")
+    op.alter_column(
+        "idempotency_records", "request_hash", type_=sa.String(64), existing_nullable=False
+    )
     op.drop_index("households_citizen_id_index", "households")
     op.drop_column("households", "citizen_id_index")
     op.execute("UPDATE households SET citizen_id = NULL WHERE citizen_id !~ '^[0-9]{12}$'")

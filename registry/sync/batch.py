@@ -75,14 +75,15 @@ def operation_key(operation: Mapping[str, Any]) -> tuple[str, idempotency.Digest
     A create with a client-made id shares its key with ``POST /v1/households`` of that id, so
     either replays the other. Anything else is keyed by its ``op_id``, or else by its whole
     content (kind, id, base version, force and data): the same content is the same operation
-    (until the master key rotates: the content's hash is keyed; phones send an ``op_id``).
+    (until the master key rotates: the key holds the content's keyed hash; phones send an
+    ``op_id``).
     """
     data = operation.get("data")
     if operation.get("op") == "create" and isinstance(data, Mapping) and data.get("id"):
         return household_key(data)
     content = {name: value for name, value in operation.items() if name != "op_id"}
     digest = idempotency.request_hash("sync", content)
-    return f"sync-op:{operation.get('op_id') or digest.current}", digest
+    return f"sync-op:{operation.get('op_id') or digest.keyed}", digest
 
 
 def household_key(body: Mapping[str, Any]) -> tuple[str, idempotency.Digest]:

@@ -50,31 +50,40 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+#: The field sealed request hashes are bound to (``registry.pii``).
+HASH_FIELD = "idempotency_records.request_hash"
+
+
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """A request's keyed hash: under the current master key, and every hash that matches it.
+    """A request's hash, kept only sealed, and its keyed form for use inside a key.
 
-    Keyed (HMAC under a key derived from ``PII_KEY``), because the request holds personal
-    data a plain hash would give away to a dictionary; a retry that spans a rotation of the
-    master key still matches the hash stored under the previous key.
+    A plain hash of a body that holds a citizen ID could be inverted by trying the few
+    million IDs of one province and birth year, so the database holds it sealed (readable
+    across rotations of the master key, like every sealed value); ``keyed`` (an HMAC under the
+    master key) stands in for the content where a key is made of it.
     """
 
-    current: str
-    accepted: frozenset[str]
+    plain: str
+    keyed: str
 
-    def matches(self, stored: str) -> bool:
-        """Whether ``stored`` is the hash of this same request (under any key in force)."""
-        return stored in self.accepted
+    def seal(self, session: Session) -> str:
+        """The hash as stored."""
+        return pii.seal(session, self.plain, field=HASH_FIELD)
+
+    def matches(self, session: Session, stored: str) -> bool:
+        """Whether ``stored`` is the hash of this same request (a legacy clear hash too)."""
+        return pii.unseal(session, stored, field=HASH_FIELD) == self.plain
 
 
 def request_hash(*parts: Any) -> Digest:
-    """A stable keyed hash of a request's parts (JSON values; key order and spacing don't count).
+    """A stable hash of a request's parts (JSON values; key order and spacing don't count).
 
     :raises KeyUnavailable: no master key is configured.
     """
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digests = pii.keyed_digests(b"request\x00" + canonical.encode())
-    return Digest(digests[0], frozenset(digests))
+    message = canonical.encode()
+    return Digest(hashlib.sha256(message).hexdigest(), pii.keyed_digests(message)[0])
 
 
 def claim(session: Session, actor: str, key: str, digest: Digest) -> Reply | None:
@@ -93,14 +102,14 @@ def claim(session: Session, actor: str, key: str, digest: Digest) -> Reply | Non
         )
     inserted = session.scalar(
         insert(IdempotencyRecord)
-        .values(actor=actor, key=key, request_hash=digest.current)
+        .values(actor=actor, key=key, request_hash=digest.seal(session))
         .on_conflict_do_nothing()
         .returning(IdempotencyRecord.key)
     )
     if inserted is not None:
         return None
     record = _record(session, actor, key)
-    if not digest.matches(record.request_hash):
+    if not digest.matches(session, record.request_hash):
         raise IdempotencyKeyReused(
             "this idempotency key (or client-made id) was already used for a different request",
             {"Idempotency-Key": ["was used with a different request body"]},

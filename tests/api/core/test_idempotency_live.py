@@ -101,7 +101,7 @@ def test_a_claim_an_earlier_release_committed_is_taken_over_once(live: Live, hel
     digest = idempotency.request_hash("POST", "/v1/households", body)
     with Session(live.engine) as old_release:
         old_release.add(
-            IdempotencyRecord(actor=live.owner, key="left-1", request_hash=digest.current)
+            IdempotencyRecord(actor=live.owner, key="left-1", request_hash=digest.plain)
         )
         old_release.commit()
     first = live.in_flight(lambda: live.post("/v1/households", body, Idempotency_Key="left-1"))
