@@ -16,6 +16,9 @@ from api import create_app
 from api.core.config import ConfigError
 from tests.conftest import ROLES, TEST_SETTINGS
 
+#: A production app of one worker (``make`` exports WORKERS=2, which memory:// limits refuse).
+PRODUCTION = {**TEST_SETTINGS, "REGISTRY_ENV": "production", "WORKERS": 1}
+
 REFUSED = [
     "UPDATE audit_events SET actor = 'someone else'",
     "DELETE FROM audit_events",
@@ -89,9 +92,9 @@ def test_production_refuses_a_role_that_could_disable_the_audit_trigger(
 ) -> None:
     url = database_url.replace(f"{ROLES.app}@", f"{role}@", 1)
     with pytest.raises(ConfigError, match=refusal):
-        create_app({**TEST_SETTINGS, "REGISTRY_ENV": "production", "DATABASE_URL": url})
+        create_app({**PRODUCTION, "DATABASE_URL": url})
 
 
 def test_production_starts_as_the_app_role(database_url: str) -> None:
-    app = create_app({**TEST_SETTINGS, "REGISTRY_ENV": "production", "DATABASE_URL": database_url})
+    app = create_app({**PRODUCTION, "DATABASE_URL": database_url})
     assert app.config["DATABASE_URL"] == database_url
