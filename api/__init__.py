@@ -23,6 +23,7 @@ from api.core import (
     idempotency,
     limits,
     problems,
+    reads,
     strict_json,
 )
 from api.core.fields import register_code_converter
@@ -70,7 +71,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     v1.init_app(app, api)
     api.register_blueprint(scan.blp)
-    idempotency.init_app(app, owner=lambda: str(current_actor().user_id))
+    idempotency.init_app(
+        app,
+        owner=lambda: str(current_actor().user_id),
+        on_replay=lambda reply: reads.record_replayed(current_actor(), reply.body),
+    )
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
     problems.init_app(app)

@@ -47,6 +47,7 @@ IDEMPOTENCY_KEY_PARAMETER = {
 }
 REPLAYED_HEADER = "Idempotent-Replayed"
 OWNER = "registry.idempotency_owner"
+ON_REPLAY = "registry.idempotency_on_replay"
 KEPT_HEADERS = ("Location", "ETag")
 _KEY = re.compile(rf"^[\x21-\x7e]{{1,{idempotency.MAX_KEY_LENGTH}}}$")
 
@@ -55,9 +56,16 @@ BodyKey = Callable[[Mapping[str, Any]], tuple[str, idempotency.Digest] | None]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def init_app(app: Flask, owner: Callable[[], str]) -> None:
-    """Keys are per caller: ``owner`` names the caller of the current request."""
+def init_app(
+    app: Flask, owner: Callable[[], str], on_replay: Callable[[Reply], None] | None = None
+) -> None:
+    """Keys are per caller: ``owner`` names the caller of the current request.
+
+    ``on_replay`` is told of every stored reply sent again (a replay shows its households'
+    personal data once more, and that read is trailed like any other).
+    """
     app.extensions[OWNER] = owner
+    app.extensions[ON_REPLAY] = on_replay
 
 
 def idempotent(body_key: BodyKey | None = None) -> Callable[[F], F]:
@@ -76,6 +84,8 @@ def idempotent(body_key: BodyKey | None = None) -> Callable[[F], F]:
                     stored = idempotency.claim(db, owner, key, digest)
                     if stored is not None:
                         db.rollback()  # gives up the claims made so far
+                        if (on_replay := current_app.extensions.get(ON_REPLAY)) is not None:
+                            on_replay(stored)  # committed with the answer, as reads are
                         return replay(stored)
                 response = cast(Response, view(*args, **kwargs))
             except BaseException:

@@ -10,7 +10,8 @@ leaves its trace, a failed one (404, 403, 422) leaves none.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from flask import g, request
 
@@ -26,6 +27,25 @@ def record_read(
     read = Read(purpose, request.method, request.path)
     if record_access(session(), actor, read, households) is not None:
         g.read_recorded = True
+
+
+def record_replayed(actor: Actor, body: Any) -> None:
+    """Trail the households a replayed reply shows again (a registration, a sync's results)."""
+    record_read(actor, "household", list(_households_in(body)))
+
+
+def _households_in(body: Any) -> Iterator[tuple[uuid.UUID, str]]:
+    """(id, commune) of every household body (one with a ``head``) inside ``body``."""
+    if isinstance(body, list):
+        for item in body:
+            yield from _households_in(item)
+    elif isinstance(body, dict):
+        if "head" in body and "id" in body:
+            commune = body.get("address", {}).get("address", {}).get("commune", {}).get("code")
+            yield uuid.UUID(str(body["id"])), str(commune or "")
+            return
+        for value in body.values():
+            yield from _households_in(value)
 
 
 def read_recorded() -> bool:

@@ -231,3 +231,33 @@ def test_the_service_role_cannot_alter_or_delete_the_trail(
             db.execute(text(f"{statement} WHERE id = :id"), {"id": event.id})
         savepoint.rollback()
     assert events(db)[-1].actor == event.actor
+
+
+def test_a_replayed_registration_is_a_read_of_it(official: Field, db: Session) -> None:
+    body = official.tester.household_body(house_number="31")
+    first = official.post("/v1/households", body, Idempotency_Key="trail-replay-1")
+    assert first.status_code == 201
+    before = len(events(db))
+    again = official.post("/v1/households", body, Idempotency_Key="trail-replay-1")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    (event,) = events(db)[before:]  # the replay showed the household once more
+    assert (event.purpose, event.method, event.path) == ("household", "POST", "/v1/households")
+    assert [str(h) for h in event.household_ids] == [json_of(first)["id"]]
+    assert event.commune_codes == ["07210"]
+    assert event.device_id == official.device
+
+
+def test_a_replayed_sync_batch_is_a_read_of_its_households(official: Field, db: Session) -> None:
+    create = {
+        "op": "create",
+        "id": str(uuid.uuid4()),
+        "data": official.tester.household_body(house_number="33"),
+    }
+    first = official.sync(create, Idempotency_Key="trail-replay-2")
+    assert first.status_code == 200
+    before = len(events(db))
+    again = official.sync(create, Idempotency_Key="trail-replay-2")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    (event,) = events(db)[before:]
+    created = json_of(first)["results"][0]["household"]["id"]
+    assert [str(h) for h in event.household_ids] == [created]
