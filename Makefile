@@ -27,7 +27,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# The field app's libraries (package-lock.json, exact versions), served from /field/vendor/.
+# Debian's nodejs comes without npm (NodeSource's has it): install Debian's npm only then.
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	@command -v npm >/dev/null || bash scripts/setup-system.sh npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
 
 db: setup
 	@if [ -n "$(EMBEDDED)" ]; then bash scripts/embedded-pg.sh start && bash scripts/embedded-pg.sh createdb registry; \

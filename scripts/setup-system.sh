@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages listed in scripts/apt-packages.txt that are not installed yet.
+# Extra package names given as arguments are installed too when missing.
 # Runs as root, or through sudo when it is available; does nothing when all are present.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 mapfile -t wanted < <(grep -v '^\s*#' "$here/apt-packages.txt" | grep -v '^\s*$')
+wanted+=("$@")
 missing=()
 for pkg in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
