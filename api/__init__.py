@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from api import cli, scan, v1
+from api import cli, field, scan, v1
 from api.auth import current_actor
 from api.core import (
     bounds,
@@ -76,6 +76,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         owner=lambda: str(current_actor().user_id),
         on_replay=lambda reply: reads.record_replayed(current_actor(), reply.body),
     )
+    app.register_blueprint(field.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
     problems.init_app(app)

@@ -25,6 +25,8 @@ EMBEDDED_PG_PORT = "54329"
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "development"})
 MIN_SECRET_LENGTH = 32
 DEFAULT_SETTINGS_FILE = "var/registry.env"
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: The rate limits of the service, each checked at start-up ("600/minute", "10/second;1000/day").
 RATE_LIMIT_SETTINGS = (
     "RATELIMIT_PUBLIC",
@@ -147,6 +149,9 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_BODY_BYTES", 1024 * 1024),
         "ISSUING_AUTHORITY": environ.get("ISSUING_AUTHORITY", "Ủy ban nhân dân xã/phường"),
         "PLATE_FONT_DIR": environ.get("PLATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu"),
+        # Base map of the field app; empty: no tiles (the app works without them).
+        "FIELD_TILE_URL": environ.get("FIELD_TILE_URL", OSM_TILES),
+        "FIELD_TILE_ATTRIBUTION": environ.get("FIELD_TILE_ATTRIBUTION", OSM_ATTRIBUTION),
     }
 
 

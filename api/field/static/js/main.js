@@ -1,0 +1,483 @@
+// The field app: screens, the GPS watch and sync, on the stores of store.js.
+
+import * as api from "./api.js";
+import { validCitizenId } from "./checks.js";
+import { h, show } from "./dom.js";
+import { fold, matches } from "./fold.js";
+import { average } from "./gps.js";
+import { formatTime, language, setLanguage, t } from "./i18n.js";
+import { batches, createOperation, ordered, registration, settle, unsent, uuid, wire } from "./queue.js";
+import * as store from "./store.js";
+
+const FORM_FIELDS = ["house_number", "street", "hamlet", "full_name", "citizen_id", "phone", "members"];
+const state = {
+  session: null,
+  device: null,
+  communes: [],
+  queue: [],
+  results: [],
+  config: { accuracy_limit_m: 30, tile_url: "", tile_attribution: "" },
+  screen: "home",
+  commune: null,
+  query: "",
+  notice: "",
+  syncing: false,
+};
+const gps = { watch: null, fixes: [], error: "", picked: null, map: null, marker: null, circle: null };
+
+const header = document.getElementById("bar");
+const view = document.getElementById("view");
+
+// --- start ------------------------------------------------------------------------------
+
+async function start() {
+  setLanguage((await store.getMeta("lang")) ?? "vi");
+  state.device = (await store.getMeta("device")) ?? uuid();
+  await store.setMeta("device", state.device);
+  state.session = (await store.getMeta("session")) ?? null;
+  state.communes = (await store.getMeta("communes")) ?? [];
+  state.queue = ordered(await store.queued());
+  state.results = (await store.getMeta("results")) ?? [];
+  state.config = (await loadConfig()) ?? state.config;
+  window.addEventListener("online", () => { render(); if (state.queue.length) syncNow(); });
+  window.addEventListener("offline", render);
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" });
+  render();
+}
+
+async function loadConfig() {
+  try {
+    const response = await fetch("/field/config.json");
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null; // offline: the service worker normally answers; the defaults do otherwise
+  }
+}
+
+function sessionValid() {
+  return state.session && new Date(state.session.expires_at) > new Date();
+}
+
+// --- rendering --------------------------------------------------------------------------
+
+function render() {
+  renderBar();
+  if (!state.session) return loginScreen();
+  if (state.screen === "register" && state.commune) return registerScreen();
+  stopGps();
+  if (state.screen === "commune" && state.commune) return communeScreen();
+  return homeScreen();
+}
+
+function renderBar() {
+  const online = navigator.onLine;
+  show(
+    header,
+    h("h1", {}, t("app")),
+    h("span", { class: online ? "status on" : "status off", "data-testid": "network" }, online ? t("online") : t("offline")),
+    h("span", { class: "queue" }, t("queue"), " ", h("strong", { "data-testid": "queue-count" }, String(state.queue.length))),
+    h("button", { type: "button", "data-testid": "sync", disabled: state.syncing || !state.session, onclick: syncNow }, state.syncing ? t("syncing") : t("sync")),
+    h("button", { type: "button", class: "link", "data-testid": "language", onclick: switchLanguage }, t("switch")),
+  );
+}
+
+async function switchLanguage() {
+  setLanguage(language() === "vi" ? "en" : "vi");
+  await store.setMeta("lang", language());
+  render();
+}
+
+function loginScreen() {
+  const form = h(
+    "form",
+    { class: "card", onsubmit: logIn },
+    h("h2", {}, t("login")),
+    state.queue.length ? h("p", { class: "warn" }, t("expired")) : null,
+    field("username", t("username"), { autocomplete: "username", required: true }),
+    field("password", t("password"), { type: "password", autocomplete: "current-password", required: true }),
+    field("totp", t("totp"), { inputmode: "numeric", autocomplete: "one-time-code" }),
+    h("button", { type: "submit", class: "primary" }, t("login")),
+    state.notice ? h("p", { class: "error", role: "alert" }, state.notice) : null,
+  );
+  show(view, form);
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const username = form.elements.username.value.trim();
+  try {
+    const token = await api.logIn(username, form.elements.password.value, form.elements.totp.value.trim());
+    state.session = { token: token.access_token, expires_at: token.expires_at, username };
+    await store.setMeta("session", state.session);
+    state.notice = "";
+  } catch (error) {
+    state.notice = `${t("loginFailed")}: ${error.message}`;
+  }
+  form.elements.password.value = ""; // never kept, not even in the page
+  render();
+}
+
+async function logOut() {
+  if (state.queue.length && !window.confirm(t("logoutLoses", { n: state.queue.length }))) return;
+  const token = state.session?.token;
+  if (token && navigator.onLine) {
+    try {
+      await api.revoke(token);
+    } catch {
+      // An expired token is already useless; the local wipe below matters most.
+    }
+  }
+  await store.wipe();
+  await store.setMeta("device", state.device);
+  Object.assign(state, { session: null, communes: [], queue: [], results: [], screen: "home", commune: null });
+  render();
+}
+
+function homeScreen() {
+  const session = state.session;
+  const expired = !sessionValid();
+  show(
+    view,
+    h(
+      "section",
+      { class: "card" },
+      h("p", {}, t("signedIn", { user: session.username })),
+      h("p", { class: expired ? "warn" : "muted", "data-testid": "expiry" }, expired ? t("expired") : t("expires", { time: formatTime(session.expires_at) })),
+      h("button", { type: "button", "data-testid": "logout", onclick: logOut }, t("logout")),
+    ),
+    resultsPanel(),
+    h("h2", {}, t("communes")),
+    h("ul", { class: "communes" }, state.communes.map(communeRow)),
+    h(
+      "form",
+      { class: "inline", onsubmit: addCommune },
+      h("input", { name: "commune_code", inputmode: "numeric", pattern: "\\d{5}", maxlength: "5", placeholder: t("addCommune"), "aria-label": t("addCommune"), required: true }),
+      h("button", { type: "submit" }, t("add")),
+    ),
+    state.notice ? h("p", { class: "error", role: "alert" }, state.notice) : null,
+  );
+}
+
+function communeRow(commune) {
+  const count = h("span", { class: "muted" }, "");
+  store.countHouseholds(commune.code).then((n) => { count.textContent = t("stored", { n }); });
+  return h(
+    "li",
+    { "data-commune": commune.code },
+    h("div", {}, h("strong", {}, commune.name ?? commune.code), " ", h("span", { class: "muted" }, commune.code)),
+    count,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", onclick: () => download(commune.code) }, commune.cursor ? t("update") : t("download")),
+      h("button", { type: "button", class: "primary", onclick: () => openCommune(commune.code) }, t("open")),
+    ),
+  );
+}
+
+async function addCommune(event) {
+  event.preventDefault();
+  const code = event.target.elements.commune_code.value.trim();
+  if (state.communes.some((c) => c.code === code)) return;
+  if (!navigator.onLine) { state.notice = t("needsSignal"); return render(); }
+  try {
+    const unit = await api.commune(code);
+    state.communes.push({ code, name: unit.properties?.name ?? code, cursor: null });
+    await store.setMeta("communes", state.communes);
+    state.notice = "";
+    await download(code);
+  } catch (error) {
+    state.notice = error.status === 403 ? t("notAssigned") : error.message;
+    render();
+  }
+}
+
+/** Read the commune's delta feed from its cursor into IndexedDB, page by page. */
+async function download(code) {
+  const commune = state.communes.find((c) => c.code === code);
+  try {
+    for (;;) {
+      const page = await api.feed(state.session.token, state.device, code, commune.cursor);
+      await store.putHouseholds(page.items);
+      const moved = page.next_cursor && page.next_cursor !== commune.cursor;
+      commune.cursor = page.next_cursor ?? commune.cursor;
+      if (!page.items.length || !moved) break;
+    }
+    await store.setMeta("communes", state.communes);
+    state.notice = "";
+  } catch (error) {
+    if (error.status === 403) {
+      state.communes = state.communes.filter((c) => c.code !== code);
+      await store.setMeta("communes", state.communes);
+      state.notice = t("notAssigned");
+    } else {
+      state.notice = error.status ? error.message : t("needsSignal");
+    }
+  }
+  render();
+}
+
+function openCommune(code) {
+  state.commune = code;
+  state.screen = "commune";
+  state.query = "";
+  render();
+}
+
+// --- the commune: list and search, offline ----------------------------------------------
+
+function communeScreen() {
+  const commune = state.communes.find((c) => c.code === state.commune);
+  const list = h("ul", { class: "households", "data-testid": "households" });
+  const search = h("input", { type: "search", name: "q", value: state.query, placeholder: t("search"), "aria-label": t("search") });
+  search.addEventListener("input", () => { state.query = search.value; fill(list); });
+  show(
+    view,
+    h("div", { class: "row" }, h("button", { type: "button", onclick: goHome }, t("back")), h("h2", {}, commune?.name ?? state.commune)),
+    h("button", { type: "button", class: "primary wide", "data-testid": "register", onclick: () => { state.screen = "register"; render(); } }, t("register")),
+    search,
+    list,
+  );
+  fill(list);
+}
+
+function goHome() {
+  state.screen = "home";
+  render();
+}
+
+async function fill(list) {
+  const stored = await store.households(state.commune);
+  const pending = state.queue.filter((item) => item.op === "create" && item.commune === state.commune).map(pendingHousehold);
+  const ids = new Set(stored.map((household) => household.id));
+  const rows = [...pending.filter((p) => !ids.has(p.id)), ...stored.filter((x) => x.status === "active")];
+  const shown = state.query ? rows.filter((row) => matches(searchKey(row), state.query)) : rows;
+  show(list, shown.length ? shown.map(householdRow) : h("li", { class: "muted" }, t("none")));
+}
+
+function pendingHousehold(item) {
+  const body = item.data;
+  return { id: body.id, pending: true, head: body.head, members: body.members, address: { address: body.address } };
+}
+
+function searchKey(household) {
+  const a = household.address?.address ?? {};
+  return fold([household.head?.full_name, a.house_number, a.street, a.hamlet, household.display_code].filter(Boolean).join(" "));
+}
+
+function householdRow(household) {
+  const a = household.address?.address ?? {};
+  const line = [a.house_number, a.street, a.hamlet].filter(Boolean).join(", ");
+  return h(
+    "li",
+    { "data-household": household.id },
+    h("strong", {}, household.head?.full_name ?? ""),
+    household.pending ? h("span", { class: "badge" }, t("pending")) : h("span", { class: "code" }, household.display_code ?? ""),
+    h("div", { class: "muted" }, line, ` · ${household.members ?? ""} 👤`),
+  );
+}
+
+// --- registering a household: GPS with averaging, then the queue ---------------------------
+
+function registerScreen() {
+  const limit = state.config.accuracy_limit_m;
+  const gpsText = h("p", { class: "gps", "data-testid": "gps-accuracy", "aria-live": "polite" }, t("gpsWaiting"));
+  const gpsCount = h("p", { class: "muted", "data-testid": "gps-count" }, "");
+  const mapBox = h("div", { class: "map", id: "map" });
+  const form = h(
+    "form",
+    { class: "card", onsubmit: (event) => saveHousehold(event, gpsText) },
+    field("house_number", t("house_number"), { autocomplete: "off" }),
+    field("street", t("street"), { autocomplete: "off" }),
+    field("hamlet", t("hamlet"), { autocomplete: "off" }),
+    field("full_name", t("full_name"), { required: true, autocomplete: "off" }),
+    field("citizen_id", t("citizen_id"), { inputmode: "numeric", maxlength: "12", autocomplete: "off" }),
+    field("phone", t("phone"), { type: "tel", autocomplete: "off" }),
+    field("members", t("members"), { type: "number", min: "1", max: "99", value: "1", required: true }),
+    h("button", { type: "submit", class: "primary wide", "data-testid": "save" }, t("save")),
+    state.notice ? h("p", { class: "error", role: "alert" }, state.notice) : null,
+  );
+  show(
+    view,
+    h("div", { class: "row" }, h("button", { type: "button", onclick: () => { state.screen = "commune"; state.notice = ""; render(); } }, t("back")), h("h2", {}, t("register"))),
+    h("section", { class: "card" }, h("h3", {}, t("gps")), gpsText, gpsCount, mapBox, h("button", { type: "button", onclick: restartGps }, t("restart"))),
+    form,
+  );
+  startMap(mapBox);
+  startGps(() => showFix(gpsText, gpsCount, limit));
+  showFix(gpsText, gpsCount, limit);
+}
+
+function field(name, label, attributes = {}) {
+  return h("label", {}, h("span", {}, label), h("input", { name, ...attributes }));
+}
+
+function position() {
+  if (gps.picked) return { ...gps.picked, source: "map" };
+  const fix = average(gps.fixes, state.config.accuracy_limit_m);
+  return fix && { ...fix, source: "gps" };
+}
+
+function startGps(onFix) {
+  gps.onFix = onFix;
+  if (gps.watch != null || !("geolocation" in navigator)) return;
+  gps.watch = navigator.geolocation.watchPosition(
+    (p) => {
+      gps.fixes.push({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy });
+      gps.error = "";
+      gps.onFix?.();
+    },
+    (error) => { gps.error = error.message || String(error.code); gps.onFix?.(); },
+    { enableHighAccuracy: true, maximumAge: 0, timeout: 30000 },
+  );
+}
+
+function stopGps() {
+  if (gps.watch != null) navigator.geolocation.clearWatch(gps.watch);
+  gps.map?.remove();
+  Object.assign(gps, { watch: null, fixes: [], error: "", picked: null, map: null, marker: null, circle: null, onFix: null });
+}
+
+function restartGps() {
+  gps.fixes = [];
+  gps.picked = null;
+  gps.onFix?.();
+}
+
+function showFix(text, count, limit) {
+  const p = position();
+  if (!p) {
+    text.textContent = gps.error ? t("gpsDenied", { reason: gps.error }) : t("gpsWaiting");
+    return;
+  }
+  text.textContent = t("accuracy", { m: p.accuracy.toFixed(1) });
+  text.className = p.accuracy <= limit ? "gps good" : "gps poor";
+  count.textContent = p.source === "map" ? "" : t("averaged", { count: p.count, total: p.total });
+  drawFix(p);
+}
+
+function startMap(box) {
+  const L = window.L;
+  gps.map?.remove(); // a re-render (language, network) draws the screen anew
+  Object.assign(gps, { map: null, marker: null, circle: null });
+  if (!L) { box.textContent = t("noMap"); return; }
+  gps.map = L.map(box, { zoomControl: false, attributionControl: Boolean(state.config.tile_url) });
+  if (state.config.tile_url && navigator.onLine) {
+    L.tileLayer(state.config.tile_url, { maxZoom: 19, attribution: state.config.tile_attribution }).addTo(gps.map);
+  }
+  gps.map.setView([21.28, 106.2], 14);
+}
+
+function drawFix(p) {
+  const L = window.L;
+  if (!gps.map || !L) return;
+  const point = [p.lat, p.lon];
+  if (!gps.marker) {
+    gps.marker = L.marker(point, { draggable: true, keyboard: false, icon: L.divIcon({ className: "pin", iconSize: [18, 18] }) }).addTo(gps.map);
+    gps.marker.on("dragend", () => {
+      const at = gps.marker.getLatLng();
+      gps.picked = { lat: at.lat, lon: at.lng, accuracy: position()?.accuracy ?? state.config.accuracy_limit_m, count: 1, total: 1 };
+      gps.onFix?.();
+    });
+    gps.circle = L.circle(point, { radius: p.accuracy, className: "accuracy" }).addTo(gps.map);
+    gps.map.setView(point, 18);
+  } else {
+    gps.marker.setLatLng(point);
+    gps.circle.setLatLng(point).setRadius(p.accuracy);
+  }
+}
+
+async function saveHousehold(event, gpsText) {
+  event.preventDefault();
+  const elements = event.target.elements;
+  const form = Object.fromEntries(FORM_FIELDS.map((name) => [name, elements[name].value]));
+  const p = position();
+  const limit = state.config.accuracy_limit_m;
+  if (!p) { state.notice = t("gpsWaiting"); gpsText.focus(); return render(); }
+  if (form.citizen_id.trim() && !validCitizenId(form.citizen_id.trim())) { state.notice = t("badCitizenId"); return render(); }
+  const low = p.accuracy > limit;
+  if (low && !window.confirm(t("lowAccuracy", { limit }))) return;
+  const body = registration({ form, position: p, commune: state.commune, confirmLowAccuracy: low });
+  const item = createOperation(body, nextSeq());
+  await store.putQueued([item]);
+  state.queue = ordered([...state.queue, item]);
+  state.notice = "";
+  state.screen = "commune";
+  render();
+  if (navigator.onLine && sessionValid()) syncNow();
+}
+
+function nextSeq() {
+  return state.queue.reduce((max, item) => Math.max(max, item.seq), 0) + 1;
+}
+
+// --- sync -------------------------------------------------------------------------------
+
+let running = null;
+
+function syncNow() {
+  running ??= sync().finally(() => { running = null; });
+  return running;
+}
+
+async function sync() {
+  if (!state.queue.length) return;
+  if (!sessionValid()) { state.notice = t("expired"); return render(); }
+  state.syncing = true;
+  renderBar();
+  const results = [];
+  for (const batch of batches(ordered(state.queue))) {
+    let settled;
+    try {
+      const answer = await api.sync(state.session.token, state.device, batch.map(wire));
+      settled = settle(batch, answer.results);
+    } catch (error) {
+      if (error.status === 401) state.session = { ...state.session, expires_at: new Date(0).toISOString() };
+      settled = { done: [], kept: unsent(batch, error.status ? error.message : t("needsSignal")) };
+    }
+    await store.putHouseholds(settled.done.map((item) => item.last.household).filter(Boolean));
+    await store.removeQueued(settled.done.map((item) => item.op_id));
+    await store.putQueued(settled.kept);
+    const doneIds = new Set(settled.done.map((item) => item.op_id));
+    const keptById = new Map(settled.kept.map((item) => [item.op_id, item]));
+    state.queue = ordered(state.queue.filter((item) => !doneIds.has(item.op_id)).map((item) => keptById.get(item.op_id) ?? item));
+    results.push(...[...settled.done, ...settled.kept].map(summary));
+  }
+  state.results = results;
+  await store.setMeta("results", results);
+  if (state.session) await store.setMeta("session", state.session);
+  state.syncing = false;
+  render();
+}
+
+function summary(item) {
+  const last = item.last;
+  const head = item.data?.head?.full_name ?? item.id;
+  return {
+    op_id: item.op_id,
+    op: item.op,
+    head,
+    kind: last.kind,
+    code: last.household?.display_code ?? null,
+    detail: last.kind === "conflict" ? t("fields", { fields: last.fields.join(", ") }) : last.kind === "duplicate" ? t("candidate", { code: last.candidate?.display_code ?? last.candidate?.code ?? "" }) : last.detail || last.title || "",
+  };
+}
+
+function resultsPanel() {
+  if (!state.results.length) return null;
+  return h(
+    "section",
+    { class: "card", "data-testid": "results" },
+    h("h3", {}, t("results")),
+    h(
+      "ul",
+      { class: "results" },
+      state.results.map((r) =>
+        h("li", { "data-kind": r.kind }, h("span", { class: `kind ${r.kind}` }, t(r.kind)), " ", h("strong", {}, r.head), r.code ? h("span", { class: "code" }, r.code) : null, r.detail ? h("div", { class: "muted" }, r.detail) : null),
+      ),
+    ),
+  );
+}
+
+start();

@@ -1,0 +1,82 @@
+// Unit tests of the field app's queue (api/field/static/js/queue.js), run by `node --test`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { batches, createOperation, ordered, outcome, registration, settle, unsent, wire } from "../../../api/field/static/js/queue.js";
+
+const FORM = { house_number: " 27 ", street: "Lê Lợi", hamlet: "", full_name: " Trần Văn Minh ", citizen_id: "", phone: "0912000111", members: "4" };
+const POSITION = { lat: 21.28712345678, lon: 106.21834, accuracy: 4.26, count: 5 };
+
+test("a registration is the body of POST /v1/households, trimmed, with empty fields left out", () => {
+  const body = registration({ form: FORM, position: POSITION, commune: "07210", id: "hid" });
+  assert.deepEqual(body, {
+    id: "hid",
+    location: { lat: 21.2871235, lon: 106.21834, accuracy_m: 4.3, source: "gps" },
+    address: { commune_code: "07210", house_number: "27", street: "Lê Lợi" },
+    head: { full_name: "Trần Văn Minh", phone: "0912000111" },
+    members: 4,
+  });
+});
+
+test("a low accuracy is sent only with the official's confirmation", () => {
+  const body = registration({ form: FORM, position: POSITION, commune: "07210", confirmLowAccuracy: true });
+  assert.equal(body.confirm_low_accuracy, true);
+  assert.match(body.id, /^[0-9a-f-]{36}$/);
+});
+
+test("every operation has its own op_id, and the household id is made on the phone", () => {
+  const body = registration({ form: FORM, position: POSITION, commune: "07210" });
+  const one = createOperation(body, 1);
+  const two = createOperation(body, 2);
+  assert.notEqual(one.op_id, two.op_id);
+  assert.equal(one.id, body.id);
+  assert.deepEqual(wire(one), { op: "create", op_id: one.op_id, id: body.id, data: body });
+});
+
+test("updates carry base_version and force on the wire, not the queue's bookkeeping", () => {
+  const item = { op_id: "o", seq: 3, op: "update", id: "h", base_version: 2, force: true, data: { members: 5 }, commune: "07210", last: {} };
+  assert.deepEqual(wire(item), { op: "update", op_id: "o", id: "h", data: { members: 5 }, base_version: 2, force: true });
+});
+
+test("the queue keeps the order it was made in", () => {
+  assert.deepEqual(ordered([{ seq: 3 }, { seq: 1 }, { seq: 2 }]).map((i) => i.seq), [1, 2, 3]);
+});
+
+test("each result is classified: done ones leave the queue, failed ones stay", () => {
+  const sent = ["a", "b", "c", "d", "e"].map((op_id, seq) => ({ op_id, seq, op: "update", id: "h" }));
+  const results = [
+    { index: 0, status: 201, household: { id: "h", display_code: "7PH876P9+R8-25" } },
+    { index: 1, status: 200, resolution: "merged", household: { id: "h" } },
+    { index: 2, status: 412, problem: { title: "Precondition Failed", conflicting_fields: ["members"], current: { members: 5 } } },
+    { index: 3, status: 409, problem: { title: "Conflict", candidate: { code: "7PH876P9R825" } } },
+    { index: 4, status: 422, problem: { title: "Unprocessable", detail: "bad", errors: { members: ["x"] } } },
+  ];
+  const { done, kept } = settle(sent, results);
+  assert.deepEqual(done.map((i) => [i.op_id, i.last.kind]), [["a", "applied"], ["b", "merged"]]);
+  assert.deepEqual(kept.map((i) => [i.op_id, i.last.kind]), [["c", "conflict"], ["d", "duplicate"], ["e", "problem"]]);
+  assert.deepEqual(kept[0].last.fields, ["members"]);
+  assert.deepEqual(kept[0].last.current, { members: 5 });
+  assert.equal(kept[1].last.candidate.code, "7PH876P9R825");
+  assert.equal(kept[2].last.detail, "bad");
+});
+
+test("an operation without a result stays queued", () => {
+  const { done, kept } = settle([{ op_id: "a", seq: 1 }], []);
+  assert.equal(done.length, 0);
+  assert.equal(kept[0].last.kind, "problem");
+});
+
+test("a 409 without a candidate (e.g. still in progress) is a problem, not a duplicate", () => {
+  assert.equal(outcome({ status: 409, problem: { title: "idempotency-in-progress" } }).kind, "problem");
+});
+
+test("a request that failed keeps every item with the reason", () => {
+  const kept = unsent([{ op_id: "a" }, { op_id: "b" }], "offline");
+  assert.deepEqual(kept.map((i) => [i.op_id, i.last.done, i.last.title]), [["a", false, "offline"], ["b", false, "offline"]]);
+});
+
+test("the queue is sent in batches of at most 500", () => {
+  const items = Array.from({ length: 1201 }, (_, seq) => ({ seq }));
+  assert.deepEqual(batches(items).map((b) => b.length), [500, 500, 201]);
+  assert.deepEqual(batches([]), []);
+});
