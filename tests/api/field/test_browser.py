@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Geolocation, Page, expect, sync_playwright
 from sqlalchemy import Engine, create_engine, delete, select
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "field"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
 #: Inside Phường Bắc Giang (07210), in cells no other test registers in.
-POSITION = {"latitude": 21.29381, "longitude": 106.22372, "accuracy": 6.0}
+POSITION: Geolocation = {"latitude": 21.29381, "longitude": 106.22372, "accuracy": 6.0}
 NEARBY = [(0.000004, 0.000003, 4.0), (-0.000003, 0.000002, 5.0), (0.0, -0.000004, 45.0)]
 WAIT_MS = 15_000
 
@@ -143,6 +143,7 @@ def _register(page: Page, house_number: str, name: str, members: int) -> None:
     page.locator("input[name=phone]").fill("0912000111")
     page.locator("input[name=members]").fill(str(members))
     if house_number == "1":
+        page.evaluate("() => window.scrollTo(0, 0)")
         _shot(page, "3-register-offline")
     page.get_by_test_id("save").click()
     page.get_by_test_id("register").wait_for(timeout=WAIT_MS)

@@ -274,7 +274,7 @@ function householdRow(household) {
     { "data-household": household.id },
     h("strong", {}, household.head?.full_name ?? ""),
     household.pending ? h("span", { class: "badge" }, t("pending")) : h("span", { class: "code" }, household.display_code ?? ""),
-    h("div", { class: "muted" }, line, ` · ${household.members ?? ""} 👤`),
+    h("div", { class: "muted" }, [line, t("people", { n: household.members ?? "" })].filter(Boolean).join(" · ")),
   );
 }
 
