@@ -2,7 +2,7 @@
 // the cache, so the app opens with no signal. API answers (/v1) are never cached: they carry
 // personal data and say no-store; the app keeps its own copy in IndexedDB.
 
-const CACHE = "field-shell-v1";
+const CACHE = "field-shell-v2";
 const SHELL = [
   "/field/",
   "/field/manifest.webmanifest",
@@ -14,9 +14,11 @@ const SHELL = [
   "/field/app/js/dom.js",
   "/field/app/js/fold.js",
   "/field/app/js/gps.js",
+  "/field/app/js/household.js",
   "/field/app/js/i18n.js",
   "/field/app/js/main.js",
   "/field/app/js/queue.js",
+  "/field/app/js/resolve.js",
   "/field/app/js/store.js",
   "/field/vendor/leaflet.js",
   "/field/vendor/leaflet.css",

@@ -2,7 +2,22 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { batches, createOperation, ordered, outcome, registration, settle, unsent, wire } from "../../../api/field/static/js/queue.js";
+import {
+  amend,
+  batches,
+  changeOperation,
+  comparison,
+  corrections,
+  createOperation,
+  differentHouse,
+  keepMine,
+  ordered,
+  outcome,
+  registration,
+  settle,
+  unsent,
+  wire,
+} from "../../../api/field/static/js/queue.js";
 
 const FORM = { house_number: " 27 ", street: "Lê Lợi", hamlet: "", full_name: " Trần Văn Minh ", citizen_id: "", phone: "0912000111", members: "4" };
 const POSITION = { lat: 21.28712345678, lon: 106.21834, accuracy: 4.26, count: 5 };
@@ -79,4 +94,62 @@ test("the queue is sent in batches of at most 500", () => {
   const items = Array.from({ length: 1201 }, (_, seq) => ({ seq }));
   assert.deepEqual(batches(items).map((b) => b.length), [500, 500, 201]);
   assert.deepEqual(batches([]), []);
+});
+
+const HOUSEHOLD = {
+  id: "h1",
+  version: 3,
+  members: 4,
+  head: { full_name: "Trần Văn Minh", citizen_id: null, phone: "0912000111" },
+  address: { address: { commune: { code: "07210" } } },
+};
+
+test("a correction sends only what changed, and an emptied optional field as null", () => {
+  const form = { full_name: "Trần Văn Minh", citizen_id: "", phone: " ", members: "5" };
+  assert.deepEqual(corrections(HOUSEHOLD, form), { head: { phone: null }, members: 5 });
+  assert.equal(corrections(HOUSEHOLD, { full_name: "Trần Văn Minh ", citizen_id: "", phone: "0912000111", members: "4" }), null);
+});
+
+test("a change is queued with the version it is based on, and its label is not sent", () => {
+  const item = changeOperation("update", HOUSEHOLD, { members: 5 }, 7, "op");
+  assert.deepEqual(item, { op_id: "op", seq: 7, op: "update", id: "h1", commune: "07210", label: "Trần Văn Minh", base_version: 3, data: { members: 5 } });
+  assert.deepEqual(wire(item), { op: "update", op_id: "op", id: "h1", data: { members: 5 }, base_version: 3 });
+});
+
+test("a second correction joins the one still queued (same base version)", () => {
+  const first = changeOperation("update", HOUSEHOLD, { head: { phone: null } }, 1, "op");
+  const joined = amend(first, { head: { full_name: "Trần Văn Minh Hải" }, members: 6 });
+  assert.equal(joined.op_id, "op");
+  assert.deepEqual(joined.data, { head: { phone: null, full_name: "Trần Văn Minh Hải" }, members: 6 });
+  assert.deepEqual(amend(first, { members: 2 }).data, { head: { phone: null }, members: 2 });
+});
+
+test("keep mine is the same change, forced, as a new operation without the old outcome", () => {
+  const item = { ...changeOperation("update", HOUSEHOLD, { members: 5 }, 1, "op"), last: { kind: "conflict" } };
+  const again = keepMine(item, "op2");
+  assert.equal(again.last, undefined);
+  assert.deepEqual(wire(again), { op: "update", op_id: "op2", id: "h1", data: { members: 5 }, base_version: 3, force: true });
+});
+
+test("a different house is the registration again with confirm_distinct", () => {
+  const body = registration({ form: FORM, position: POSITION, commune: "07210", id: "hid" });
+  const item = { ...createOperation(body, 1, "op"), last: { kind: "duplicate" } };
+  const again = differentHouse(item, "op2");
+  assert.equal(again.last, undefined);
+  assert.equal(again.data.confirm_distinct, true);
+  assert.equal(again.id, "hid");
+  assert.equal(item.data.confirm_distinct, undefined); // the queued item itself is left as it was
+});
+
+test("the merge display puts the official's values beside the server's, conflicting ones marked", () => {
+  const item = {
+    ...changeOperation("update", HOUSEHOLD, { head: { full_name: "Trần Minh" }, members: 5 }, 1),
+    last: { kind: "conflict", fields: ["members"], current: { ...HOUSEHOLD, version: 4, members: 6 } },
+  };
+  assert.deepEqual(comparison(item), [
+    { field: "full_name", mine: "Trần Minh", server: "Trần Văn Minh", conflicting: false },
+    { field: "members", mine: 5, server: 6, conflicting: true },
+  ]);
+  const dissolve = { ...changeOperation("dissolve", HOUSEHOLD, {}, 2), last: { kind: "conflict", fields: ["status"], current: { status: "moved" } } };
+  assert.deepEqual(comparison(dissolve), [{ field: "status", mine: "dissolved", server: "moved", conflicting: true }]);
 });

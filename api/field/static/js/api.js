@@ -49,3 +49,16 @@ export function feed(token, device, code, since) {
 export function sync(token, device, operations) {
   return call("/v1/sync", { method: "POST", token, device, body: { operations } });
 }
+
+export function household(token, device, id) {
+  return call(`/v1/households/${encodeURIComponent(id)}`, { token, device });
+}
+
+export function history(token, device, id) {
+  return call(`/v1/households/${encodeURIComponent(id)}/history?limit=100`, { token, device });
+}
+
+/** The path of one of an address's links on this origin (links are under PUBLIC_BASE_URL). */
+export function local(link) {
+  return link ? new URL(link, location.origin).pathname : null;
+}

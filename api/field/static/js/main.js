@@ -5,8 +5,10 @@ import { validCitizenId } from "./checks.js";
 import { h, show } from "./dom.js";
 import { fold, matches } from "./fold.js";
 import { average } from "./gps.js";
+import { householdScreen } from "./household.js";
 import { formatTime, language, setLanguage, t } from "./i18n.js";
 import { batches, createOperation, ordered, registration, settle, unsent, uuid, wire } from "./queue.js";
+import { attentionPanel } from "./resolve.js";
 import * as store from "./store.js";
 
 const FORM_FIELDS = ["house_number", "street", "hamlet", "full_name", "citizen_id", "phone", "members"];
@@ -19,6 +21,7 @@ const state = {
   config: { accuracy_limit_m: 30, tile_url: "", tile_attribution: "" },
   screen: "home",
   commune: null,
+  household: null,
   query: "",
   notice: "",
   syncing: false,
@@ -65,8 +68,44 @@ function render() {
   if (!state.session) return loginScreen();
   if (state.screen === "register" && state.commune) return registerScreen();
   stopGps();
+  if (state.screen === "household" && state.household) return householdScreen(app, view, state.household);
   if (state.screen === "commune" && state.commune) return communeScreen();
   return homeScreen();
+}
+
+/** What the other screens' modules may use of this one. */
+const app = {
+  state,
+  back: () => { state.screen = state.commune ? "commune" : "home"; state.notice = ""; render(); },
+  say: (notice) => { state.notice = notice; render(); },
+  nextSeq: () => nextSeq(),
+  pendingHousehold: (item) => pendingHousehold(item),
+  enqueue: (item) => enqueue(item),
+  replace: (item, next) => replace(item, next),
+};
+
+function openHousehold(id, commune) {
+  Object.assign(state, { screen: "household", household: id, commune: commune ?? state.commune, notice: "" });
+  render();
+}
+
+/** Queue `item` (or replace the queued item of its op_id), then send it if there is signal. */
+async function enqueue(item) {
+  await store.putQueued([item]);
+  state.queue = ordered([...state.queue.filter((queued) => queued.op_id !== item.op_id), item]);
+  state.notice = "";
+  render();
+  if (navigator.onLine && sessionValid()) await syncNow();
+}
+
+/** The official's decision on a queued item: `next` replaces it (null: it leaves the queue). */
+async function replace(item, next) {
+  await store.removeQueued([item.op_id]);
+  state.queue = state.queue.filter((queued) => queued.op_id !== item.op_id);
+  state.results = state.results.filter((result) => result.op_id !== item.op_id);
+  await store.setMeta("results", state.results);
+  if (next) return enqueue(next);
+  return render();
 }
 
 function renderBar() {
@@ -146,6 +185,7 @@ function homeScreen() {
       h("p", { class: expired ? "warn" : "muted", "data-testid": "expiry" }, expired ? t("expired") : t("expires", { time: formatTime(session.expires_at) })),
       h("button", { type: "button", "data-testid": "logout", onclick: logOut }, t("logout")),
     ),
+    attentionPanel(app),
     resultsPanel(),
     h("h2", {}, t("communes")),
     h("ul", { class: "communes" }, state.communes.map(communeRow)),
@@ -235,6 +275,7 @@ function communeScreen() {
   show(
     view,
     h("div", { class: "row" }, h("button", { type: "button", onclick: goHome }, t("back")), h("h2", {}, commune?.name ?? state.commune)),
+    attentionPanel(app, (item) => item.commune === state.commune),
     h("button", { type: "button", class: "primary wide", "data-testid": "register", onclick: () => { state.screen = "register"; render(); } }, t("register")),
     search,
     list,
@@ -272,9 +313,13 @@ function householdRow(household) {
   return h(
     "li",
     { "data-household": household.id },
-    h("strong", {}, household.head?.full_name ?? ""),
-    household.pending ? h("span", { class: "badge" }, t("pending")) : h("span", { class: "code" }, household.display_code ?? ""),
-    h("div", { class: "muted" }, [line, t("people", { n: household.members ?? "" })].filter(Boolean).join(" · ")),
+    h(
+      "button",
+      { type: "button", class: "open", onclick: () => openHousehold(household.id) },
+      h("strong", {}, household.head?.full_name ?? ""),
+      household.pending ? h("span", { class: "badge" }, t("pending")) : h("span", { class: "code" }, household.display_code ?? ""),
+      h("span", { class: "muted" }, [line, t("people", { n: household.members ?? "" })].filter(Boolean).join(" · ")),
+    ),
   );
 }
 
@@ -362,7 +407,8 @@ function startMap(box) {
   gps.map?.remove(); // a re-render (language, network) draws the screen anew
   Object.assign(gps, { map: null, marker: null, circle: null });
   if (!L) { box.textContent = t("noMap"); return; }
-  gps.map = L.map(box, { zoomControl: false, attributionControl: Boolean(state.config.tile_url) });
+  // No zoom animation: a screen left mid-animation would leave Leaflet moving a removed map.
+  gps.map = L.map(box, { zoomControl: false, zoomAnimation: false, attributionControl: Boolean(state.config.tile_url) });
   if (state.config.tile_url && navigator.onLine) {
     L.tileLayer(state.config.tile_url, { maxZoom: 19, attribution: state.config.tile_attribution }).addTo(gps.map);
   }
@@ -381,7 +427,7 @@ function drawFix(p) {
       gps.onFix?.();
     });
     gps.circle = L.circle(point, { radius: p.accuracy, className: "accuracy" }).addTo(gps.map);
-    gps.map.setView(point, 18);
+    gps.map.setView(point, 18, { animate: false });
   } else {
     gps.marker.setLatLng(point);
     gps.circle.setLatLng(point).setRadius(p.accuracy);
@@ -399,13 +445,8 @@ async function saveHousehold(event, gpsText) {
   const low = p.accuracy > limit;
   if (low && !window.confirm(t("lowAccuracy", { limit }))) return;
   const body = registration({ form, position: p, commune: state.commune, confirmLowAccuracy: low });
-  const item = createOperation(body, nextSeq());
-  await store.putQueued([item]);
-  state.queue = ordered([...state.queue, item]);
-  state.notice = "";
   state.screen = "commune";
-  render();
-  if (navigator.onLine && sessionValid()) syncNow();
+  await enqueue(createOperation(body, nextSeq()));
 }
 
 function nextSeq() {
@@ -453,10 +494,12 @@ async function sync() {
 
 function summary(item) {
   const last = item.last;
-  const head = item.data?.head?.full_name ?? item.id;
+  const head = item.data?.head?.full_name ?? item.label ?? item.id;
   return {
     op_id: item.op_id,
     op: item.op,
+    id: item.id,
+    commune: item.commune,
     head,
     kind: last.kind,
     code: last.household?.display_code ?? null,
@@ -474,7 +517,14 @@ function resultsPanel() {
       "ul",
       { class: "results" },
       state.results.map((r) =>
-        h("li", { "data-kind": r.kind }, h("span", { class: `kind ${r.kind}` }, t(r.kind)), " ", h("strong", {}, r.head), r.code ? h("span", { class: "code" }, r.code) : null, r.detail ? h("div", { class: "muted" }, r.detail) : null),
+        h(
+          "li",
+          { "data-kind": r.kind, "data-op": r.op_id },
+          h("span", { class: `kind ${r.kind}` }, t(r.kind)), " ", h("strong", {}, r.head),
+          r.code ? h("span", { class: "code" }, r.code) : null,
+          r.detail ? h("div", { class: "muted" }, r.detail) : null,
+          r.code ? h("button", { type: "button", class: "small", "data-testid": "view", onclick: () => openHousehold(r.id, r.commune) }, t("view")) : null,
+        ),
       ),
     ),
   );

@@ -36,6 +36,91 @@ export function createOperation(body, seq, opId = uuid()) {
   return { op_id: opId, seq, op: "create", id: body.id, commune: body.address.commune_code, data: body };
 }
 
+/** The commune of a household as the feed gives it. */
+export function communeOf(household) {
+  return household.address?.address?.commune?.code ?? null;
+}
+
+/**
+ * A queued change of a household the phone has, based on the version it has: an update of its
+ * own fields (`data` as PATCH /v1/households/{id} takes it) or a dissolution (`data`: reason).
+ */
+export function changeOperation(op, household, data, seq, opId = uuid()) {
+  const label = household.head?.full_name ?? ""; // shown in the queue; never sent
+  return { op_id: opId, seq, op, id: household.id, commune: communeOf(household), label, base_version: household.version, data };
+}
+
+/**
+ * What a correction form changes of `household`, as PATCH takes it (only the changed fields, so
+ * that two officials correcting different fields merge), or null when nothing changed.
+ */
+export function corrections(household, form) {
+  const head = {};
+  for (const name of ["full_name", "citizen_id", "phone"]) {
+    const value = form[name]?.trim() ?? "";
+    const was = household.head?.[name] ?? "";
+    if (value !== was) head[name] = value === "" && name !== "full_name" ? null : value;
+  }
+  const changes = {};
+  if (Object.keys(head).length) changes.head = head;
+  const members = Number.parseInt(form.members, 10);
+  if (members !== household.members) changes.members = members;
+  return Object.keys(changes).length ? changes : null;
+}
+
+/**
+ * A second correction while the first is still queued joins it: both are based on the same
+ * version, so two updates would conflict with each other on the service.
+ */
+export function amend(item, changes) {
+  const head = { ...item.data.head, ...changes.head };
+  const data = { ...item.data, ...changes };
+  if (Object.keys(head).length) data.head = head;
+  return withoutOutcome({ ...item, data });
+}
+
+/** "Keep mine": the same change again, forced, as a new operation (a new op_id). */
+export function keepMine(item, opId = uuid()) {
+  return withoutOutcome({ ...item, op_id: opId, force: true });
+}
+
+/** "This is a different house": the registration again, confirmed distinct from the candidate. */
+export function differentHouse(item, opId = uuid()) {
+  return withoutOutcome({ ...item, op_id: opId, data: { ...item.data, confirm_distinct: true } });
+}
+
+function withoutOutcome(item) {
+  const { last: _last, ...rest } = item;
+  return rest;
+}
+
+// The fields of a household a change may touch: name on the form, name in conflicting_fields.
+const COMPARED = [
+  ["full_name", "head_name", (h) => h?.head?.full_name],
+  ["citizen_id", "citizen_id", (h) => h?.head?.citizen_id],
+  ["phone", "phone", (h) => h?.head?.phone],
+  ["members", "members", (h) => h?.members],
+];
+
+/**
+ * The merge display of a conflict: for each field the official's change touches, their value
+ * beside the server's current one, and whether both changed it since the base version.
+ */
+export function comparison(item) {
+  const current = item.last?.current ?? null;
+  const conflicting = new Set(item.last?.fields ?? []);
+  if (item.op === "dissolve") {
+    return [{ field: "status", mine: "dissolved", server: current?.status ?? null, conflicting: true }];
+  }
+  const rows = [];
+  for (const [field, touched, pick] of COMPARED) {
+    const mine = pick(item.data);
+    if (mine === undefined) continue;
+    rows.push({ field, mine, server: pick(current) ?? null, conflicting: conflicting.has(touched) });
+  }
+  return rows;
+}
+
 /** The operation as POST /v1/sync takes it (the queue's own bookkeeping left out). */
 export function wire(item) {
   const operation = { op: item.op, op_id: item.op_id, id: item.id, data: item.data };

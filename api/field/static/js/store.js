@@ -66,6 +66,11 @@ export async function households(commune) {
   return rows.map((row) => row.household);
 }
 
+export async function household(id) {
+  const row = await run("households", "readonly", (s) => s.get(id));
+  return row?.household ?? null;
+}
+
 export async function countHouseholds(commune) {
   return run("households", "readonly", (s) => s.index("commune").count(commune));
 }
