@@ -17,6 +17,7 @@ const SHELL = [
   "/field/app/js/household.js",
   "/field/app/js/i18n.js",
   "/field/app/js/main.js",
+  "/field/app/js/map.js",
   "/field/app/js/queue.js",
   "/field/app/js/resolve.js",
   "/field/app/js/store.js",

@@ -7,6 +7,7 @@ import { fold, matches } from "./fold.js";
 import { average } from "./gps.js";
 import { householdScreen } from "./household.js";
 import { formatTime, language, setLanguage, t } from "./i18n.js";
+import { leaflet } from "./map.js";
 import { batches, createOperation, ordered, registration, settle, unsent, uuid, wire } from "./queue.js";
 import { attentionPanel } from "./resolve.js";
 import * as store from "./store.js";
@@ -41,11 +42,13 @@ async function start() {
   state.communes = (await store.getMeta("communes")) ?? [];
   state.queue = ordered(await store.queued());
   state.results = (await store.getMeta("results")) ?? [];
-  state.config = (await loadConfig()) ?? state.config;
   window.addEventListener("online", () => { render(); if (state.queue.length) syncNow(); });
   window.addEventListener("offline", render);
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" });
   render();
+  // Neither holds the first screen up on a slow link: the settings matter from the register
+  // screen on, and the service worker's download of the app for offline use comes after.
+  loadConfig().then((config) => { if (config) state.config = config; });
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", { scope: "/field/" });
 }
 
 async function loadConfig() {
@@ -402,10 +405,11 @@ function showFix(text, count, limit) {
   drawFix(p);
 }
 
-function startMap(box) {
-  const L = window.L;
+async function startMap(box) {
   gps.map?.remove(); // a re-render (language, network) draws the screen anew
   Object.assign(gps, { map: null, marker: null, circle: null });
+  const L = await leaflet();
+  if (!box.isConnected) return; // the official left the screen while Leaflet loaded
   if (!L) { box.textContent = t("noMap"); return; }
   // No zoom animation: a screen left mid-animation would leave Leaflet moving a removed map.
   gps.map = L.map(box, { zoomControl: false, zoomAnimation: false, attributionControl: Boolean(state.config.tile_url) });
@@ -413,6 +417,7 @@ function startMap(box) {
     L.tileLayer(state.config.tile_url, { maxZoom: 19, attribution: state.config.tile_attribution }).addTo(gps.map);
   }
   gps.map.setView([21.28, 106.2], 14);
+  gps.onFix?.();
 }
 
 function drawFix(p) {
