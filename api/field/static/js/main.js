@@ -525,10 +525,10 @@ function resultsPanel() {
         h(
           "li",
           { "data-kind": r.kind, "data-op": r.op_id },
+          r.code ? h("button", { type: "button", class: "small", "data-testid": "view", onclick: () => openHousehold(r.id, r.commune) }, t("view")) : null,
           h("span", { class: `kind ${r.kind}` }, t(r.kind)), " ", h("strong", {}, r.head),
           r.code ? h("span", { class: "code" }, r.code) : null,
           r.detail ? h("div", { class: "muted" }, r.detail) : null,
-          r.code ? h("button", { type: "button", class: "small", "data-testid": "view", onclick: () => openHousehold(r.id, r.commune) }, t("view")) : null,
         ),
       ),
     ),
