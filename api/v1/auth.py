@@ -1,4 +1,4 @@
-"""Bearer tokens for officials: log in, log out (revoke, e.g. for a lost phone)."""
+"""Bearer tokens for officials: log in, who am I, log out (revoke, e.g. for a lost phone)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from flask import current_app
 
 from api.auth import BEARER_SECURITY, backoff, bearer_token, current_actor
 from api.core import ResourceBlueprint, ResourceView, limiter, login_limit, no_store, session
-from api.v1.schemas import Credentials, TokenOut
+from api.v1.schemas import Credentials, MeOut, TokenOut
 from registry.access import issue_token, revoke_token
+from registry.admin_units import get_unit
 
 blp = ResourceBlueprint("auth", __name__, url_prefix="/v1/auth", description="Officials' tokens")
 blp.after_request(no_store)  # tokens (RFC 6749 5.1: never cached)
@@ -62,3 +63,24 @@ class Revoke(ResourceView):
         """Log out: the token stops working at once."""
         current_actor()
         revoke_token(session(), bearer_token())
+
+
+@blp.route("/me")
+class Me(ResourceView):
+    """The caller of this token: name, role and assigned communes."""
+
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(200, MeOut)
+    @blp.problems(401)
+    def get(self) -> dict[str, Any]:
+        """Who I am and which communes I work in (what the field app offers to download)."""
+        actor = current_actor()
+        units = [get_unit(session(), code) for code in sorted(actor.communes)]
+        return {
+            "username": actor.username,
+            "role": actor.role,
+            "communes": [
+                {"code": unit.code, "name": unit.name, "province_name": unit.parent_name}
+                for unit in units
+            ],
+        }

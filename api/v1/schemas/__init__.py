@@ -13,7 +13,7 @@ from api.v1.schemas.addresses import (
     present_address,
 )
 from api.v1.schemas.admin_units import UnitFeature, UnitOut, UnitPage, UnitQuery
-from api.v1.schemas.auth import Credentials, TokenOut
+from api.v1.schemas.auth import Credentials, MeOut, TokenOut
 from api.v1.schemas.codes import BoundsOut, CodeInfo, PointOut
 from api.v1.schemas.history import (
     AccessEventOut,
@@ -80,6 +80,7 @@ __all__ = [
     "HouseholdOut",
     "HouseholdPatchIn",
     "LocationIn",
+    "MeOut",
     "MoveIn",
     "NearbyPage",
     "PageQuery",

@@ -30,3 +30,22 @@ class TokenOut(Schema):
     access_token = fields.String()
     token_type = fields.String(metadata={"example": "Bearer"})
     expires_at = fields.DateTime()
+
+
+class CommuneOut(Schema):
+    """A commune assigned to the caller."""
+
+    code = fields.String(metadata={"example": "07210"})
+    name = fields.String(metadata={"example": "Phường Bắc Giang"})
+    province_name = fields.String(metadata={"example": "Tỉnh Bắc Ninh"})
+
+
+class MeOut(Schema):
+    """Who the token belongs to, and where they may work (a field app's first question)."""
+
+    username = fields.String()
+    role = fields.String(metadata={"example": "official"})
+    communes = fields.List(
+        fields.Nested(CommuneOut),
+        metadata={"description": "Assigned communes (administrators: none listed, all allowed)"},
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from registry.access import accounts, second_factor
 from registry.access.users import create_user, issue_token
 from tests.conftest import Tester
+from tests.support.field import json_of
 
 PASSWORD = "correct horse battery"
 
@@ -156,3 +157,17 @@ def test_deactivation_stops_tokens_in_use_and_logins(
     wrong = login(client, "leaver", "not the password")
     assert deactivated["status"] == wrong["status"] == 401
     assert deactivated["detail"] == wrong["detail"]
+
+
+def test_me_names_the_caller_and_their_communes(tester: Tester) -> None:
+    token = tester.user(communes=("07210", "07228"))
+    me = tester.client.get("/v1/auth/me", headers=tester.auth(token))
+    assert me.status_code == 200
+    body = json_of(me)
+    assert body["role"] == "official" and body["username"].startswith("official-")
+    assert [(c["code"], c["name"]) for c in body["communes"]] == [
+        ("07210", "Phường Bắc Giang"),
+        ("07228", "Phường Đa Mai"),
+    ]
+    assert me.headers["Cache-Control"] == "no-store"
+    assert tester.client.get("/v1/auth/me").status_code == 401
