@@ -19,6 +19,7 @@ const SHELL = [
   "/field/app/js/main.js",
   "/field/app/js/map.js",
   "/field/app/js/queue.js",
+  "/field/app/js/register.js",
   "/field/app/js/resolve.js",
   "/field/app/js/store.js",
   "/field/app/js/suggest.js",
