@@ -360,9 +360,9 @@ async function drawCommune(box) {
   communeMap = L.map(box, { zoomControl: false, zoomAnimation: false, attributionControl: Boolean(tiles) });
   if (tiles && navigator.onLine) L.tileLayer(tiles, { maxZoom: 19, attribution }).addTo(communeMap);
   if (!communeLayers(L, communeMap, unit, households, (household) => openHousehold(household.id))) {
-    communeMap.remove();
+    communeMap.remove(); // no boundary and no address yet: an empty map is only in the way
     communeMap = null;
-    box.textContent = t("noMap"); // no boundary, no address, no reference point
+    box.closest("section").remove();
     return;
   }
   box.dataset.boundary = unit?.geometry ? "yes" : "no";

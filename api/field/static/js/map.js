@@ -33,7 +33,8 @@ const ADDRESS = { className: "address", radius: 6, color: "#ffffff", weight: 2, 
  * Draw a commune on `map`: its boundary (`unit.geometry`, GeoJSON; null when the service has
  * none loaded) and a dot for each of `households`' addresses (`onTap(household)` on a tap).
  * Nothing here needs tiles. The view is the boundary's, else the addresses', else a small box
- * around the commune's reference point; returns false (nothing drawn) when there is none.
+ * around the commune's reference point. Returns how many shapes were drawn (boundary and
+ * dots), or null when there was no view to set at all.
  */
 export function communeLayers(L, map, unit, households, onTap = null) {
   const outline = unit?.geometry ? L.geoJSON(unit.geometry, { interactive: false, style: BOUNDARY }) : null;
@@ -49,10 +50,10 @@ export function communeLayers(L, map, unit, households, onTap = null) {
   const bounds = outline?.getBounds()
     ?? (dots.length ? L.featureGroup(dots).getBounds().pad(0.2) : null)
     ?? (ref?.lat != null ? L.latLng(ref.lat, ref.lon).toBounds(2000) : null);
-  if (!bounds) return false;
+  if (!bounds) return null;
   // The view first: Leaflet clips a polygon to the view as it is added.
   map.fitBounds(bounds, { animate: false, maxZoom: 18 });
   outline?.addTo(map);
   for (const dot of dots) dot.addTo(map);
-  return true;
+  return (outline ? 1 : 0) + dots.length;
 }

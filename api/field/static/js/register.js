@@ -134,7 +134,7 @@ async function startMap(app, box, neighbours) {
     L.tileLayer(config.tile_url, { maxZoom: 19, attribution: config.tile_attribution }).addTo(gps.map);
   }
   // The commune first, then the fix (if one came meanwhile): the view ends on the pin.
-  if (!communeLayers(L, gps.map, unit, neighbours)) gps.map.setView([21.28, 106.2], 14);
+  if (communeLayers(L, gps.map, unit, neighbours) == null) gps.map.setView([21.28, 106.2], 14);
   gps.onFix?.();
 }
 
