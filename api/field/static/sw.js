@@ -2,7 +2,7 @@
 // the cache, so the app opens with no signal. API answers (/v1) are never cached: they carry
 // personal data and say no-store; the app keeps its own copy in IndexedDB.
 
-const CACHE = "field-shell-v2";
+const CACHE = "field-shell-v3";
 const SHELL = [
   "/field/",
   "/field/manifest.webmanifest",
@@ -19,8 +19,10 @@ const SHELL = [
   "/field/app/js/main.js",
   "/field/app/js/map.js",
   "/field/app/js/queue.js",
+  "/field/app/js/register.js",
   "/field/app/js/resolve.js",
   "/field/app/js/store.js",
+  "/field/app/js/suggest.js",
   "/field/vendor/leaflet.js",
   "/field/vendor/leaflet.css",
 ];

@@ -57,11 +57,12 @@ class Official:
 
 
 def phone(
-    browser: Browser, position: Geolocation = POSITION, *, tiles: bool = True
+    browser: Browser, position: Geolocation = POSITION, *, tiles: bool = True, worker: bool = True
 ) -> BrowserContext:
     """A 412 x 915 phone in Vietnamese with its GPS at ``position`` and service workers on.
 
     ``tiles``: answer the base map's tiles (no Internet here); without, no request is routed.
+    ``worker``: without, no service worker, so that every request of the app can be routed.
     """
     context = browser.new_context(
         viewport={"width": 412, "height": 915},
@@ -71,7 +72,7 @@ def phone(
         locale="vi-VN",
         geolocation=position,
         permissions=["geolocation"],
-        service_workers="allow",
+        service_workers="allow" if worker else "block",
     )
     if tiles:
         context.route(TILES, lambda route: route.fulfill(body=TILE, content_type="image/png"))
@@ -131,7 +132,20 @@ def api(
         request.add_header("Content-Type", "application/json")
         request.data = json.dumps(body).encode()
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our own server)
-        return json.loads(response.read())
+        data = response.read()
+    return json.loads(data) if data else None  # 204: no body
+
+
+def stored_session(page: Page) -> dict[str, Any]:
+    """The session as the app keeps it in IndexedDB (username, token, expiry)."""
+    script = """() => new Promise((resolve) => {
+      const open = indexedDB.open("field-app");
+      open.onsuccess = () => {
+        const get = open.result.transaction("meta").objectStore("meta").get("session");
+        get.onsuccess = () => resolve(JSON.stringify(get.result?.value ?? null));
+      };
+    })"""
+    return dict(json.loads(page.evaluate(script)))
 
 
 def registration(

@@ -11,6 +11,7 @@ import {
   createOperation,
   differentHouse,
   keepMine,
+  move,
   ordered,
   outcome,
   registration,
@@ -152,4 +153,19 @@ test("the merge display puts the official's values beside the server's, conflict
   ]);
   const dissolve = { ...changeOperation("dissolve", HOUSEHOLD, {}, 2), last: { kind: "conflict", fields: ["status"], current: { status: "moved" } } };
   assert.deepEqual(comparison(dissolve), [{ field: "status", mine: "dissolved", server: "moved", conflicting: true }]);
+});
+
+test("a move to a new point is the body of the move endpoint, the alley in its parts", () => {
+  const form = { house_number: "8", alley: "ngõ 34, ngách 5", street: "Lê Lợi", hamlet: " " };
+  const body = move({ form, position: POSITION, commune: "07210", confirmLowAccuracy: true });
+  assert.deepEqual(body, {
+    location: { lat: 21.2871235, lon: 106.21834, accuracy_m: 4.3, source: "gps" },
+    address: { commune_code: "07210", house_number: "8", street: "Lê Lợi", alley: ["ngõ 34", "ngách 5"] },
+    confirm_low_accuracy: true,
+  });
+  const household = { id: "h", version: 3, head: { full_name: "An" }, address: { address: { commune: { code: "07210" } } } };
+  const item = changeOperation("move", household, body, 4);
+  assert.deepEqual(wire(item), { op: "move", op_id: item.op_id, id: "h", data: body, base_version: 3 });
+  const stale = { ...item, last: { kind: "conflict", fields: [], current: { address: { formatted: "5 Lê Lợi" } } } };
+  assert.deepEqual(comparison(stale), [{ field: "address", mine: "8, ngõ 34, ngách 5, Lê Lợi", server: "5 Lê Lợi", conflicting: true }]);
 });

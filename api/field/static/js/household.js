@@ -1,5 +1,5 @@
 // A household's page: what the phone knows of it, its code with QR and plate once synced,
-// corrections and dissolution (queued with the version they are based on) and its history.
+// corrections, a move and dissolution (queued with the version they are based on) and its history.
 
 import * as api from "./api.js";
 import { validCitizenId } from "./checks.js";
@@ -24,6 +24,7 @@ export async function householdScreen(app, root, id) {
     facts(household, pending.length),
     synced ? codeCard(household) : h("p", { class: "warn", "data-testid": "not-synced" }, t("notSynced")),
     synced && household.status === "active" ? correctionForm(app, household, root) : null,
+    synced && household.status === "active" ? h("button", { type: "button", class: "wide", "data-testid": "move", onclick: () => moveTo(app) }, t("move")) : null,
     synced && household.status === "active" ? h("button", { type: "button", class: "danger wide", "data-testid": "dissolve", onclick: () => dissolve(app, household) }, t("dissolve")) : null,
     synced ? historyCard(app, household) : null,
     state.notice ? h("p", { class: "error", role: "alert" }, state.notice) : null,
@@ -91,6 +92,13 @@ async function correct(event, app, household, root) {
   await app.enqueue(item);
   await householdScreen(app, root, household.id);
   root.querySelector("[data-testid=attention]")?.scrollIntoView(); // a conflict to decide on
+}
+
+/** The move screen: the phone's position and a new address (queued as a `move`). */
+function moveTo(app) {
+  app.state.screen = "move";
+  app.state.notice = "";
+  app.render();
 }
 
 async function dissolve(app, household) {

@@ -1,18 +1,16 @@
 // The field app: screens, the GPS watch and sync, on the stores of store.js.
 
 import * as api from "./api.js";
-import { validCitizenId } from "./checks.js";
 import { h, show } from "./dom.js";
 import { fold, matches } from "./fold.js";
-import { average } from "./gps.js";
 import { householdScreen } from "./household.js";
 import { formatTime, language, setLanguage, t } from "./i18n.js";
-import { leaflet } from "./map.js";
-import { batches, createOperation, ordered, registration, settle, unsent, uuid, wire } from "./queue.js";
+import { communeLayers, leaflet } from "./map.js";
+import { batches, ordered, settle, unsent, uuid, wire } from "./queue.js";
+import { registerScreen, stopGps } from "./register.js";
 import { attentionPanel } from "./resolve.js";
 import * as store from "./store.js";
 
-const FORM_FIELDS = ["house_number", "street", "hamlet", "full_name", "citizen_id", "phone", "members"];
 const state = {
   session: null,
   device: null,
@@ -27,7 +25,7 @@ const state = {
   notice: "",
   syncing: false,
 };
-const gps = { watch: null, fixes: [], error: "", picked: null, map: null, marker: null, circle: null };
+let communeMap = null;
 
 const header = document.getElementById("bar");
 const view = document.getElementById("view");
@@ -68,8 +66,11 @@ function sessionValid() {
 
 function render() {
   renderBar();
-  if (!state.session) return loginScreen();
-  if (state.screen === "register" && state.commune) return registerScreen();
+  communeMap?.remove();
+  communeMap = null;
+  if (!state.session || state.screen === "login") return loginScreen();
+  if (state.screen === "register" && state.commune) return registerScreen(app, view);
+  if (state.screen === "move" && state.household) return moveScreen();
   stopGps();
   if (state.screen === "household" && state.household) return householdScreen(app, view, state.household);
   if (state.screen === "commune" && state.commune) return communeScreen();
@@ -85,7 +86,14 @@ const app = {
   pendingHousehold: (item) => pendingHousehold(item),
   enqueue: (item) => enqueue(item),
   replace: (item, next) => replace(item, next),
+  render: () => render(),
 };
+
+async function moveScreen() {
+  const household = await store.household(state.household);
+  if (!household) { state.screen = "household"; return render(); }
+  return registerScreen(app, view, household);
+}
 
 function openHousehold(id, commune) {
   Object.assign(state, { screen: "household", household: id, commune: commune ?? state.commune, notice: "" });
@@ -120,7 +128,31 @@ function renderBar() {
     h("span", { class: "queue" }, t("queue"), " ", h("strong", { "data-testid": "queue-count" }, String(state.queue.length))),
     h("button", { type: "button", "data-testid": "sync", disabled: state.syncing || !state.session, onclick: syncNow }, state.syncing ? t("syncing") : t("sync")),
     h("button", { type: "button", class: "link", "data-testid": "language", onclick: switchLanguage }, t("switch")),
+    state.session && !sessionValid() && state.screen !== "login"
+      ? h("p", { class: "expired", role: "alert", "data-testid": "session-expired" }, t("expired"), " ", h("button", { type: "button", "data-testid": "relogin", onclick: askLogin }, t("relogin")))
+      : null,
   );
+}
+
+/** The login screen for the same official, the queue and the phone's copy kept. */
+function askLogin() {
+  if (state.screen !== "login") state.resume = state.screen;
+  state.screen = "login";
+  state.notice = "";
+  render();
+}
+
+/** Ask for a login now, unless the official is typing a registration (the bar asks then). */
+function promptLogin() {
+  if (["register", "move"].includes(state.screen)) return renderBar();
+  return askLogin();
+}
+
+/** The service refused the token (401: expired or revoked): keep everything, ask for a login. */
+async function expireSession() {
+  state.session = { ...state.session, expires_at: new Date(0).toISOString() };
+  await store.setMeta("session", state.session);
+  promptLogin();
 }
 
 async function switchLanguage() {
@@ -130,34 +162,50 @@ async function switchLanguage() {
 }
 
 function loginScreen() {
+  const again = state.session; // a new login of the same official: nothing is wiped
   const form = h(
     "form",
     { class: "card", onsubmit: logIn },
-    h("h2", {}, t("login")),
-    state.queue.length ? h("p", { class: "warn" }, t("expired")) : null,
-    field("username", t("username"), { autocomplete: "username", required: true }),
+    h("h2", {}, again ? t("relogin") : t("login")),
+    again ? h("p", { class: "warn", "data-testid": "relogin-help" }, t("reloginHelp", { n: state.queue.length })) : null,
+    field("username", t("username"), { autocomplete: "username", required: true, value: again?.username, readonly: Boolean(again) }),
     field("password", t("password"), { type: "password", autocomplete: "current-password", required: true }),
     field("totp", t("totp"), { inputmode: "numeric", autocomplete: "one-time-code" }),
     h("button", { type: "submit", class: "primary" }, t("login")),
+    again ? h("button", { type: "button", class: "link-dark", onclick: resume }, t("later")) : null,
     state.notice ? h("p", { class: "error", role: "alert" }, state.notice) : null,
   );
   show(view, form);
 }
 
+function field(name, label, attributes = {}) {
+  return h("label", {}, h("span", {}, label), h("input", { name, ...attributes }));
+}
+
+function resume() {
+  state.screen = state.resume ?? "home";
+  state.notice = "";
+  render();
+}
+
 async function logIn(event) {
   event.preventDefault();
   const form = event.target;
-  const username = form.elements.username.value.trim();
+  const username = state.session?.username ?? form.elements.username.value.trim();
+  let ok = false;
   try {
     const token = await api.logIn(username, form.elements.password.value, form.elements.totp.value.trim());
     state.session = { token: token.access_token, expires_at: token.expires_at, username };
     await store.setMeta("session", state.session);
     state.notice = "";
+    ok = true;
   } catch (error) {
     state.notice = `${t("loginFailed")}: ${error.message}`;
   }
   form.elements.password.value = ""; // never kept, not even in the page
-  render();
+  if (!ok) return render();
+  resume();
+  if (state.queue.length && navigator.onLine) await syncNow(); // what waited for the login
 }
 
 async function logOut() {
@@ -172,7 +220,7 @@ async function logOut() {
   }
   await store.wipe();
   await store.setMeta("device", state.device);
-  Object.assign(state, { session: null, communes: [], queue: [], results: [], screen: "home", commune: null });
+  Object.assign(state, { session: null, communes: [], queue: [], results: [], screen: "home", commune: null, resume: null });
   render();
 }
 
@@ -228,12 +276,18 @@ async function addCommune(event) {
     const unit = await api.commune(code);
     state.communes.push({ code, name: unit.properties?.name ?? code, cursor: null });
     await store.setMeta("communes", state.communes);
+    await keepUnit(code, unit);
     state.notice = "";
     await download(code);
   } catch (error) {
     state.notice = error.status === 403 ? t("notAssigned") : error.message;
     render();
   }
+}
+
+/** What the maps need of a commune: its boundary (null when none is loaded) and its point. */
+function keepUnit(code, unit) {
+  return store.setMeta(`unit:${code}`, { geometry: unit.geometry ?? null, ref_point: unit.properties?.ref_point ?? null });
 }
 
 /** Read the commune's delta feed from its cursor into IndexedDB, page by page. */
@@ -248,9 +302,12 @@ async function download(code) {
       if (!page.items.length || !moved) break;
     }
     await store.setMeta("communes", state.communes);
+    if (!(await store.getMeta(`unit:${code}`))) await keepUnit(code, await api.commune(code));
     state.notice = "";
   } catch (error) {
-    if (error.status === 403) {
+    if (error.status === 401) {
+      await expireSession();
+    } else if (error.status === 403) {
       state.communes = state.communes.filter((c) => c.code !== code);
       await store.setMeta("communes", state.communes);
       state.notice = t("notAssigned");
@@ -280,10 +337,35 @@ function communeScreen() {
     h("div", { class: "row" }, h("button", { type: "button", onclick: goHome }, t("back")), h("h2", {}, commune?.name ?? state.commune)),
     attentionPanel(app, (item) => item.commune === state.commune),
     h("button", { type: "button", class: "primary wide", "data-testid": "register", onclick: () => { state.screen = "register"; render(); } }, t("register")),
+    mapCard(),
     search,
     list,
   );
   fill(list);
+}
+
+/** The commune's boundary and its downloaded addresses (a tap opens the household). */
+function mapCard() {
+  const box = h("div", { class: "map", "data-testid": "commune-map" });
+  drawCommune(box);
+  return h("section", { class: "card" }, box);
+}
+
+async function drawCommune(box) {
+  const [L, unit, households] = await Promise.all([leaflet(), store.getMeta(`unit:${state.commune}`), store.households(state.commune)]);
+  if (!box.isConnected) return;
+  if (!L) { box.textContent = t("noMap"); return; }
+  communeMap?.remove();
+  const { tile_url: tiles, tile_attribution: attribution } = state.config;
+  communeMap = L.map(box, { zoomControl: false, zoomAnimation: false, attributionControl: Boolean(tiles) });
+  if (tiles && navigator.onLine) L.tileLayer(tiles, { maxZoom: 19, attribution }).addTo(communeMap);
+  if (!communeLayers(L, communeMap, unit, households, (household) => openHousehold(household.id))) {
+    communeMap.remove(); // no boundary and no address yet: an empty map is only in the way
+    communeMap = null;
+    box.closest("section").remove();
+    return;
+  }
+  box.dataset.boundary = unit?.geometry ? "yes" : "no";
 }
 
 function goHome() {
@@ -326,139 +408,11 @@ function householdRow(household) {
   );
 }
 
-// --- registering a household: GPS with averaging, then the queue ---------------------------
-
-function registerScreen() {
-  const limit = state.config.accuracy_limit_m;
-  const gpsText = h("p", { class: "gps", "data-testid": "gps-accuracy", "aria-live": "polite" }, t("gpsWaiting"));
-  const gpsCount = h("p", { class: "muted", "data-testid": "gps-count" }, "");
-  const mapBox = h("div", { class: "map", id: "map" });
-  const form = h(
-    "form",
-    { class: "card", onsubmit: (event) => saveHousehold(event, gpsText) },
-    field("house_number", t("house_number"), { autocomplete: "off" }),
-    field("street", t("street"), { autocomplete: "off" }),
-    field("hamlet", t("hamlet"), { autocomplete: "off" }),
-    field("full_name", t("full_name"), { required: true, autocomplete: "off" }),
-    field("citizen_id", t("citizen_id"), { inputmode: "numeric", maxlength: "12", autocomplete: "off" }),
-    field("phone", t("phone"), { type: "tel", autocomplete: "off" }),
-    field("members", t("members"), { type: "number", min: "1", max: "99", value: "1", required: true }),
-    h("button", { type: "submit", class: "primary wide", "data-testid": "save" }, t("save")),
-    state.notice ? h("p", { class: "error", role: "alert" }, state.notice) : null,
-  );
-  show(
-    view,
-    h("div", { class: "row" }, h("button", { type: "button", onclick: () => { state.screen = "commune"; state.notice = ""; render(); } }, t("back")), h("h2", {}, t("register"))),
-    h("section", { class: "card" }, h("h3", {}, t("gps")), gpsText, gpsCount, mapBox, h("button", { type: "button", onclick: restartGps }, t("restart"))),
-    form,
-  );
-  startMap(mapBox);
-  startGps(() => showFix(gpsText, gpsCount, limit));
-  showFix(gpsText, gpsCount, limit);
-}
-
-function field(name, label, attributes = {}) {
-  return h("label", {}, h("span", {}, label), h("input", { name, ...attributes }));
-}
-
-function position() {
-  if (gps.picked) return { ...gps.picked, source: "map" };
-  const fix = average(gps.fixes, state.config.accuracy_limit_m);
-  return fix && { ...fix, source: "gps" };
-}
-
-function startGps(onFix) {
-  gps.onFix = onFix;
-  if (gps.watch != null || !("geolocation" in navigator)) return;
-  gps.watch = navigator.geolocation.watchPosition(
-    (p) => {
-      gps.fixes.push({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy });
-      gps.error = "";
-      gps.onFix?.();
-    },
-    (error) => { gps.error = error.message || String(error.code); gps.onFix?.(); },
-    { enableHighAccuracy: true, maximumAge: 0, timeout: 30000 },
-  );
-}
-
-function stopGps() {
-  if (gps.watch != null) navigator.geolocation.clearWatch(gps.watch);
-  gps.map?.remove();
-  Object.assign(gps, { watch: null, fixes: [], error: "", picked: null, map: null, marker: null, circle: null, onFix: null });
-}
-
-function restartGps() {
-  gps.fixes = [];
-  gps.picked = null;
-  gps.onFix?.();
-}
-
-function showFix(text, count, limit) {
-  const p = position();
-  if (!p) {
-    text.textContent = gps.error ? t("gpsDenied", { reason: gps.error }) : t("gpsWaiting");
-    return;
-  }
-  text.textContent = t("accuracy", { m: p.accuracy.toFixed(1) });
-  text.className = p.accuracy <= limit ? "gps good" : "gps poor";
-  count.textContent = p.source === "map" ? "" : t("averaged", { count: p.count, total: p.total });
-  drawFix(p);
-}
-
-async function startMap(box) {
-  gps.map?.remove(); // a re-render (language, network) draws the screen anew
-  Object.assign(gps, { map: null, marker: null, circle: null });
-  const L = await leaflet();
-  if (!box.isConnected) return; // the official left the screen while Leaflet loaded
-  if (!L) { box.textContent = t("noMap"); return; }
-  // No zoom animation: a screen left mid-animation would leave Leaflet moving a removed map.
-  gps.map = L.map(box, { zoomControl: false, zoomAnimation: false, attributionControl: Boolean(state.config.tile_url) });
-  if (state.config.tile_url && navigator.onLine) {
-    L.tileLayer(state.config.tile_url, { maxZoom: 19, attribution: state.config.tile_attribution }).addTo(gps.map);
-  }
-  gps.map.setView([21.28, 106.2], 14);
-  gps.onFix?.();
-}
-
-function drawFix(p) {
-  const L = window.L;
-  if (!gps.map || !L) return;
-  const point = [p.lat, p.lon];
-  if (!gps.marker) {
-    gps.marker = L.marker(point, { draggable: true, keyboard: false, icon: L.divIcon({ className: "pin", iconSize: [18, 18] }) }).addTo(gps.map);
-    gps.marker.on("dragend", () => {
-      const at = gps.marker.getLatLng();
-      gps.picked = { lat: at.lat, lon: at.lng, accuracy: position()?.accuracy ?? state.config.accuracy_limit_m, count: 1, total: 1 };
-      gps.onFix?.();
-    });
-    gps.circle = L.circle(point, { radius: p.accuracy, className: "accuracy" }).addTo(gps.map);
-    gps.map.setView(point, 18, { animate: false });
-  } else {
-    gps.marker.setLatLng(point);
-    gps.circle.setLatLng(point).setRadius(p.accuracy);
-  }
-}
-
-async function saveHousehold(event, gpsText) {
-  event.preventDefault();
-  const elements = event.target.elements;
-  const form = Object.fromEntries(FORM_FIELDS.map((name) => [name, elements[name].value]));
-  const p = position();
-  const limit = state.config.accuracy_limit_m;
-  if (!p) { state.notice = t("gpsWaiting"); gpsText.focus(); return render(); }
-  if (form.citizen_id.trim() && !validCitizenId(form.citizen_id.trim())) { state.notice = t("badCitizenId"); return render(); }
-  const low = p.accuracy > limit;
-  if (low && !window.confirm(t("lowAccuracy", { limit }))) return;
-  const body = registration({ form, position: p, commune: state.commune, confirmLowAccuracy: low });
-  state.screen = "commune";
-  await enqueue(createOperation(body, nextSeq()));
-}
+// --- the queue and sync ---------------------------------------------------------------
 
 function nextSeq() {
   return state.queue.reduce((max, item) => Math.max(max, item.seq), 0) + 1;
 }
-
-// --- sync -------------------------------------------------------------------------------
 
 let running = null;
 
@@ -469,7 +423,7 @@ function syncNow() {
 
 async function sync() {
   if (!state.queue.length) return;
-  if (!sessionValid()) { state.notice = t("expired"); return render(); }
+  if (!sessionValid()) return promptLogin();
   state.syncing = true;
   renderBar();
   const results = [];
@@ -479,7 +433,7 @@ async function sync() {
       const answer = await api.sync(state.session.token, state.device, batch.map(wire));
       settled = settle(batch, answer.results);
     } catch (error) {
-      if (error.status === 401) state.session = { ...state.session, expires_at: new Date(0).toISOString() };
+      if (error.status === 401) await expireSession();
       settled = { done: [], kept: unsent(batch, error.status ? error.message : t("needsSignal")) };
     }
     await store.putHouseholds(settled.done.map((item) => item.last.household).filter(Boolean));

@@ -24,3 +24,36 @@ export function leaflet() {
   });
   return loading;
 }
+
+// Styled here, not in app.css: the same whether Leaflet draws in SVG or on a canvas.
+const BOUNDARY = { className: "boundary", color: "#0b5d3b", weight: 3, dashArray: "6 4", fill: true, fillColor: "#0b5d3b", fillOpacity: 0.04 };
+const ADDRESS = { className: "address", radius: 6, color: "#ffffff", weight: 2, fillColor: "#c2410c", fillOpacity: 0.9 };
+
+/**
+ * Draw a commune on `map`: its boundary (`unit.geometry`, GeoJSON; null when the service has
+ * none loaded) and a dot for each of `households`' addresses (`onTap(household)` on a tap).
+ * Nothing here needs tiles. The view is the boundary's, else the addresses', else a small box
+ * around the commune's reference point. Returns how many shapes were drawn (boundary and
+ * dots), or null when there was no view to set at all.
+ */
+export function communeLayers(L, map, unit, households, onTap = null) {
+  const outline = unit?.geometry ? L.geoJSON(unit.geometry, { interactive: false, style: BOUNDARY }) : null;
+  const dots = [];
+  for (const household of households) {
+    const at = household.address?.location;
+    if (household.status !== "active" || at?.lat == null) continue;
+    const dot = L.circleMarker([at.lat, at.lon], { ...ADDRESS, interactive: Boolean(onTap) });
+    if (onTap) dot.on("click", () => onTap(household));
+    dots.push(dot);
+  }
+  const ref = unit?.ref_point;
+  const bounds = outline?.getBounds()
+    ?? (dots.length ? L.featureGroup(dots).getBounds().pad(0.2) : null)
+    ?? (ref?.lat != null ? L.latLng(ref.lat, ref.lon).toBounds(2000) : null);
+  if (!bounds) return null;
+  // The view first: Leaflet clips a polygon to the view as it is added.
+  map.fitBounds(bounds, { animate: false, maxZoom: 18 });
+  outline?.addTo(map);
+  for (const dot of dots) dot.addTo(map);
+  return (outline ? 1 : 0) + dots.length;
+}

@@ -1,6 +1,8 @@
 // The queue of operations made offline, and what the service answered to each.
 // Pure functions (no IndexedDB, no fetch): main.js stores the items, tests run these alone.
 
+import { alleyParts } from "./suggest.js";
+
 /** A random UUID (version 4): household ids and operation ids are made on the phone. */
 export function uuid() {
   return crypto.randomUUID();
@@ -11,24 +13,33 @@ export function registration({ form, position, commune, confirmLowAccuracy = fal
   const head = { full_name: form.full_name.trim() };
   if (form.citizen_id?.trim()) head.citizen_id = form.citizen_id.trim();
   if (form.phone?.trim()) head.phone = form.phone.trim();
+  const body = { id, ...dwelling(form, position, commune), head, members: Number.parseInt(form.members, 10) };
+  if (confirmLowAccuracy) body.confirm_low_accuracy = true;
+  return body;
+}
+
+/** The body of POST /v1/households/{id}/move to a new point (a new address, a new code). */
+export function move({ form, position, commune, confirmLowAccuracy = false }) {
+  const body = dwelling(form, position, commune);
+  if (confirmLowAccuracy) body.confirm_low_accuracy = true;
+  return body;
+}
+
+/** The point and structured address of a form: empty fields left out, the alley in parts. */
+function dwelling(form, position, commune) {
   const address = { commune_code: commune };
   for (const name of ["house_number", "street", "hamlet"]) {
     if (form[name]?.trim()) address[name] = form[name].trim();
   }
-  const body = {
-    id,
-    location: {
-      lat: round(position.lat, 7),
-      lon: round(position.lon, 7),
-      accuracy_m: round(position.accuracy, 1),
-      source: position.source ?? "gps",
-    },
-    address,
-    head,
-    members: Number.parseInt(form.members, 10),
+  const alley = alleyParts(form.alley);
+  if (alley.length) address.alley = alley;
+  const location = {
+    lat: round(position.lat, 7),
+    lon: round(position.lon, 7),
+    accuracy_m: round(position.accuracy, 1),
+    source: position.source ?? "gps",
   };
-  if (confirmLowAccuracy) body.confirm_low_accuracy = true;
-  return body;
+  return { location, address };
 }
 
 /** A queued create of `body`, with its operation id; `seq` orders the queue. */
@@ -43,7 +54,8 @@ export function communeOf(household) {
 
 /**
  * A queued change of a household the phone has, based on the version it has: an update of its
- * own fields (`data` as PATCH /v1/households/{id} takes it) or a dissolution (`data`: reason).
+ * own fields (`data` as PATCH /v1/households/{id} takes it), a move (`data` as its move
+ * takes it) or a dissolution (`data`: reason).
  */
 export function changeOperation(op, household, data, seq, opId = uuid()) {
   const label = household.head?.full_name ?? ""; // shown in the queue; never sent
@@ -111,6 +123,10 @@ export function comparison(item) {
   const conflicting = new Set(item.last?.fields ?? []);
   if (item.op === "dissolve") {
     return [{ field: "status", mine: "dissolved", server: current?.status ?? null, conflicting: true }];
+  }
+  if (item.op === "move") {
+    const mine = [item.data.address?.house_number, ...(item.data.address?.alley ?? []), item.data.address?.street, item.data.address?.hamlet];
+    return [{ field: "address", mine: mine.filter(Boolean).join(", "), server: current?.address?.formatted ?? null, conflicting: true }];
   }
   const rows = [];
   for (const [field, touched, pick] of COMPARED) {
