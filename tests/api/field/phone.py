@@ -99,8 +99,9 @@ def log_in(page: Page, server: LiveServer, who: Official, commune: str | None = 
     if commune:
         page.locator("input[name=commune_code]").fill(commune)
         page.get_by_role("button", name="Thêm").click()
-        row = page.locator(f"li[data-commune='{commune}']")
-        row.filter(has_text="hộ trên máy").wait_for(timeout=WAIT_MS)
+        page.locator(f"li[data-commune='{commune}'][data-downloaded='yes']").wait_for(
+            timeout=WAIT_MS
+        )
 
 
 def open_commune(page: Page, commune: str = "07210") -> None:

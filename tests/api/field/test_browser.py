@@ -92,10 +92,12 @@ def test_register_offline_reload_and_sync(
         stored = page.evaluate(SESSION)
         assert PASSWORD not in stored and "access_token" not in stored and "token" in stored
 
-        page.locator("input[name=commune_code]").fill("07210")
-        page.get_by_role("button", name="Thêm").click()
+        # The assigned commune is offered at once (GET /v1/auth/me), before any download.
         row = page.locator("li[data-commune='07210']")
-        row.filter(has_text="hộ trên máy").wait_for(timeout=WAIT_MS)
+        row.wait_for(timeout=WAIT_MS)
+        assert "Phường Bắc Giang" in row.inner_text()
+        row.get_by_role("button", name="Tải về").click()
+        page.locator("li[data-commune='07210'][data-downloaded='yes']").wait_for(timeout=WAIT_MS)
         shot(page, "1-communes")
         open_commune(page)
         shot(page, "2-commune")

@@ -32,6 +32,11 @@ export function logIn(username, password, totp) {
   return call("/v1/auth/token", { method: "POST", body });
 }
 
+/** Who the token belongs to and the communes assigned to them. */
+export function me(token) {
+  return call("/v1/auth/me", { token });
+}
+
 export function revoke(token) {
   return call("/v1/auth/revoke", { method: "POST", token });
 }

@@ -204,8 +204,24 @@ async function logIn(event) {
   }
   form.elements.password.value = ""; // never kept, not even in the page
   if (!ok) return render();
+  await listAssignedCommunes();
   resume();
   if (state.queue.length && navigator.onLine) await syncNow(); // what waited for the login
+}
+
+/** Offer the communes assigned to this official (downloaded when the official chooses). */
+async function listAssignedCommunes() {
+  try {
+    const me = await api.me(state.session.token);
+    for (const unit of me.communes) {
+      if (!state.communes.some((c) => c.code === unit.code)) {
+        state.communes.push({ code: unit.code, name: unit.name, cursor: null });
+      }
+    }
+    await store.setMeta("communes", state.communes);
+  } catch {
+    // Offline or refused: the communes already on the phone stay; one can be added by code.
+  }
 }
 
 async function logOut() {
@@ -255,7 +271,7 @@ function communeRow(commune) {
   store.countHouseholds(commune.code).then((n) => { count.textContent = t("stored", { n }); });
   return h(
     "li",
-    { "data-commune": commune.code },
+    { "data-commune": commune.code, "data-downloaded": commune.downloadedAt ? "yes" : "no" },
     h("div", {}, h("strong", {}, commune.name ?? commune.code), " ", h("span", { class: "muted" }, commune.code)),
     count,
     h(
@@ -270,7 +286,7 @@ function communeRow(commune) {
 async function addCommune(event) {
   event.preventDefault();
   const code = event.target.elements.commune_code.value.trim();
-  if (state.communes.some((c) => c.code === code)) return;
+  if (state.communes.some((c) => c.code === code)) return download(code);
   if (!navigator.onLine) { state.notice = t("needsSignal"); return render(); }
   try {
     const unit = await api.commune(code);
@@ -301,6 +317,7 @@ async function download(code) {
       commune.cursor = page.next_cursor ?? commune.cursor;
       if (!page.items.length || !moved) break;
     }
+    commune.downloadedAt = new Date().toISOString();
     await store.setMeta("communes", state.communes);
     if (!(await store.getMeta(`unit:${code}`))) await keepUnit(code, await api.commune(code));
     state.notice = "";
