@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from api.cli.errors import CommandFailed
+from api.cli.errors import committed
 from api.core import session
 from registry.access import (
     DEFAULT_RATE_LIMIT,
@@ -14,7 +14,6 @@ from registry.access import (
     list_clients,
     revoke_client,
 )
-from registry.errors import RegistryError
 
 keys_cli = AppGroup("api-keys", help="API keys of business clients.")
 
@@ -35,12 +34,8 @@ def _describe(client: ApiClientView) -> str:
 )
 def create(name: str, rate_limit: str) -> None:
     """Create a key; it is printed once and only its hash is stored."""
-    db = session()
-    try:
+    with committed() as db:
         client, key = create_client(db, name, rate_limit)
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(f"API key for {client.name} (id {client.id}, limit {client.rate_limit}):")
     click.echo(key)
     click.echo("Store it now: it cannot be shown again. Send it as the X-API-Key header.")
@@ -50,12 +45,8 @@ def create(name: str, rate_limit: str) -> None:
 @click.argument("key_or_prefix")
 def revoke(key_or_prefix: str) -> None:
     """Revoke a key, given the key, its prefix (as listed) or the client id."""
-    db = session()
-    try:
+    with committed() as db:
         client = revoke_client(db, key_or_prefix)
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(f"revoked: {_describe(client)}")
 
 

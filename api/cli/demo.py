@@ -8,9 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from api.cli.errors import CommandFailed
-from api.core import session
-from registry.errors import RegistryError
+from api.cli.errors import committed
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -21,10 +19,6 @@ def demo_seed(commune: str | None) -> None:
     """Seed a demo official and a few households (idempotent); prints what to try."""
     from registry import DEMO_COMMUNE, seed
 
-    db = session()
-    try:
+    with committed() as db:
         result = seed(db, commune or DEMO_COMMUNE, os.environ.get("DEMO_PASSWORD"))
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(result.describe(current_app.config["PUBLIC_BASE_URL"]))

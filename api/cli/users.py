@@ -16,11 +16,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from api.cli.errors import CommandFailed
+from api.cli.errors import committed
 from api.core import session
 from registry.access import Actor, Enrolment, UserView, accounts
-from registry.errors import RegistryError
-from registry.pii import PiiError
 
 users_cli = AppGroup("users", help="Officials and admins.")
 
@@ -67,8 +65,7 @@ def users_create(username: str, role: str, communes: tuple[str, ...], password_s
     An admin also gets a second factor (TOTP): its secret is printed once.
     """
     password = _password(password_stdin)
-    db = session()
-    try:
+    with committed() as db:  # an admin's secret is sealed: without PII_KEY, nothing is created
         enrolment = accounts.create_account(
             db,
             _operator(),
@@ -78,11 +75,6 @@ def users_create(username: str, role: str, communes: tuple[str, ...], password_s
             communes=communes,
             issuer=_issuer(),
         )
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    except PiiError as error:  # an admin's secret is sealed: no PII_KEY, nothing is created
-        raise CommandFailed(str(error)) from error
-    db.commit()
     click.echo(f"created {role} {username} for communes: {', '.join(communes) or 'all'}")
     if enrolment is not None:
         _show(enrolment, username)
@@ -111,12 +103,8 @@ def users_list() -> None:
 @click.option("--commune", "communes", multiple=True, help="Commune code (repeat); replaces all.")
 def users_set_communes(username: str, communes: tuple[str, ...]) -> None:
     """Replace the communes assigned to a user (effective at their next request)."""
-    db = session()
-    try:
+    with committed() as db:
         accounts.set_communes(db, _operator(), username, communes)
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(f"{username} is assigned to communes: {', '.join(sorted(set(communes))) or 'none'}")
 
 
@@ -126,12 +114,8 @@ def users_set_communes(username: str, communes: tuple[str, ...]) -> None:
 def users_reset_password(username: str, password_stdin: bool) -> None:
     """Set a new password (stdin or a prompt, same rules as create); revokes the tokens."""
     password = _password(password_stdin)
-    db = session()
-    try:
+    with committed() as db:
         revoked = accounts.reset_password(db, _operator(), username, password)
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(f"new password set for {username}; revoked {revoked} token(s)")
 
 
@@ -139,14 +123,8 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
 @username_option
 def users_reset_totp(username: str) -> None:
     """Give an admin a new second factor (lost phone, or none yet); revokes the tokens."""
-    db = session()
-    try:
+    with committed() as db:  # the secret is sealed: without PII_KEY, nothing is changed
         enrolment = accounts.reset_second_factor(db, _operator(), username, _issuer())
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    except PiiError as error:  # the secret is sealed: no PII_KEY, nothing is changed
-        raise CommandFailed(str(error)) from error
-    db.commit()
     _show(enrolment, username)
 
 
@@ -154,12 +132,8 @@ def users_reset_totp(username: str) -> None:
 @username_option
 def users_deactivate(username: str) -> None:
     """Switch an account off (a departure): its tokens stop working now, login is refused."""
-    db = session()
-    try:
+    with committed() as db:
         revoked = accounts.deactivate(db, _operator(), username)
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(f"deactivated {username}; revoked {revoked} token(s)")
 
 
@@ -167,12 +141,8 @@ def users_deactivate(username: str) -> None:
 @username_option
 def users_activate(username: str) -> None:
     """Switch a deactivated account back on (it logs in anew; old tokens stay revoked)."""
-    db = session()
-    try:
+    with committed() as db:
         accounts.activate(db, _operator(), username)
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(f"activated {username}")
 
 
@@ -182,10 +152,6 @@ def users_revoke(username: str) -> None:
     """Revoke every token of a user (a lost phone, a departure)."""
     from registry.access import revoke_all_tokens
 
-    db = session()
-    try:
+    with committed() as db:
         count = revoke_all_tokens(db, username)
-    except RegistryError as error:
-        raise CommandFailed.of(error) from error
-    db.commit()
     click.echo(f"revoked {count} token(s) of {username}")
