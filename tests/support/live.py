@@ -130,18 +130,27 @@ def live(database_url: str, owner_engine: Engine) -> Iterator[Live]:
         yield official
     finally:
         official.finish()  # nothing may commit into the commune after it is cleaned
-        _delete_commune(owner_engine, str(user_id))
+        delete_commune(owner_engine, COMMUNE, idempotency_owner=str(user_id))
         engine.dispose()
 
 
-def _delete_commune(owner_engine: Engine, owner: str) -> None:
+def delete_commune(
+    owner_engine: Engine, commune: str, *, idempotency_owner: str | None = None
+) -> None:
+    """Delete what tests committed in ``commune`` (as the owner: the app role may not).
+
+    Households, addresses and their cells' counters go; audit events stay (append-only).
+    """
     with Session(owner_engine) as session:
-        codes = session.scalars(select(Address.code).where(Address.commune_code == COMMUNE))
+        codes = session.scalars(select(Address.code).where(Address.commune_code == commune))
         cells = {code[:10] for code in codes}
-        session.execute(delete(Household).where(Household.commune_code == COMMUNE))
-        session.execute(delete(Address).where(Address.commune_code == COMMUNE))
+        session.execute(delete(Household).where(Household.commune_code == commune))
+        session.execute(delete(Address).where(Address.commune_code == commune))
         session.execute(delete(CellSequence).where(CellSequence.cell.in_(cells)))
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.actor == owner))
+        if idempotency_owner is not None:
+            session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.actor == idempotency_owner)
+            )
         session.commit()
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from geo.point import Point
@@ -25,9 +25,10 @@ from registry.dwellings import Location, Rules, StructuredAddress
 from registry.households import Head, Registration
 from registry.households import register_household as register
 from registry.lifecycle import update_household
-from registry.models import Address, CellSequence, Household
+from registry.models import Household
 from registry.sync.feed import changed_households, horizon
 from registry.versions import Precondition
+from tests.support.live import delete_commune
 
 COMMUNE = "07264"
 REFERENCE = Point(106.076, 21.5025)
@@ -43,13 +44,7 @@ def field_actor(engine: Engine, owner_engine: Engine) -> Iterator[Actor]:
         session.commit()
         actor = Actor(user.id, user.username, "official", frozenset({COMMUNE}))
     yield actor
-    with Session(owner_engine) as session:
-        cells = session.scalars(select(Address.code).where(Address.commune_code == COMMUNE))
-        cell_codes = {code[:10] for code in cells}
-        session.execute(delete(Household).where(Household.commune_code == COMMUNE))
-        session.execute(delete(Address).where(Address.commune_code == COMMUNE))
-        session.execute(delete(CellSequence).where(CellSequence.cell.in_(cell_codes)))
-        session.commit()
+    delete_commune(owner_engine, COMMUNE)
 
 
 def registration(n: int) -> Registration:
