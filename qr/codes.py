@@ -4,20 +4,21 @@ A plate's QR code carries a URL, ``<base>/a/<canonical code>``. When the base UR
 scheme and host the whole URL is upper-cased so that it fits QR alphanumeric mode: 5.5 bits per
 character instead of 8, which keeps the symbol at version 3 or 4 at error correction level Q
 (large modules that scan from a distance and survive dirt on the plate).
+
+Segno encodes the symbol. A payload's symbol and PNG images never change, so each worker process
+keeps the most recently used ones (choosing the mask is most of the work of encoding).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from typing import Any, Literal, cast
+from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_Q
-from qrcode.exceptions import DataOverflowError
-from qrcode.image.svg import SvgPathFillImage
-from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
+import segno
+from PIL import Image
 
 from qr.errors import InvalidQRInput
 
@@ -26,10 +27,18 @@ QUIET_ZONE = 4
 #: Bounds for ``qr_png``'s pixels per module.
 MIN_SCALE = 1
 MAX_SCALE = 40
+#: Symbols kept per process (shared by the PNG at every scale, the SVG and plates): 3.6 KB
+#: each at version 4 with its payload, under 4 MB in all.
+SYMBOL_CACHE_SIZE = 1024
+#: PNG images kept per process, by payload and scale: 0.8 KB each at version 4 and the default
+#: scale 8 with the key and payload, 2.8 KB at scale 40: 3 MB in all, 12 MB at worst.
+PNG_CACHE_SIZE = 4096
 
 _CANONICAL_CODE = re.compile(r"[23456789CFGHJMPQRVWX]{12}(?:/[A-Z0-9.-]+)?")
 _ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+#: Module values (0 light, 1 dark) to grey levels.
+_GREY = bytes([255, 0]) + bytes(254)
 
 
 def scan_url(base_url: str, canonical_code: str) -> str:
@@ -64,31 +73,27 @@ def _check_base_url(base: str) -> bool:
     return bool(parts.path)
 
 
-def make_qr(payload: str) -> qrcode.QRCode[Any]:
-    """A QR code for ``payload`` at level Q, the smallest version that fits, 4-module border.
+def make_qr(payload: str) -> segno.QRCode:
+    """A QR code for ``payload`` at level Q, the smallest version that fits.
 
     The payload is encoded in alphanumeric mode when all its characters allow it, in byte mode
-    otherwise.
+    otherwise. The images add a quiet zone of ``QUIET_ZONE`` modules.
 
     :raises InvalidQRInput: the payload is empty, not printable ASCII, or too long.
     """
     if not _PRINTABLE_ASCII.fullmatch(payload):
         raise InvalidQRInput("a QR payload must be non-empty printable ASCII without spaces")
-    alphanumeric = _ALPHANUMERIC.issuperset(payload)
-    # The stubs type the mode constants as plain int; QRData accepts their literal values.
-    mode = cast("Literal[2, 4]", MODE_ALPHA_NUM if alphanumeric else MODE_8BIT_BYTE)
-    qr: qrcode.QRCode[Any] = qrcode.QRCode(error_correction=ERROR_CORRECT_Q, border=QUIET_ZONE)
-    qr.add_data(QRData(payload.encode("ascii"), mode=mode))
+    mode = "alphanumeric" if _ALPHANUMERIC.issuperset(payload) else "byte"
     try:
-        qr.make(fit=True)
-    except (DataOverflowError, ValueError) as exc:  # qrcode raises either, by code path
+        # Without boost_error=False segno raises the level to H wherever the version allows.
+        return segno.make_qr(payload, error="q", mode=mode, boost_error=False)
+    except segno.DataOverflowError as exc:
         raise InvalidQRInput("the payload is too long for a QR code") from exc
-    return qr
 
 
 def qr_matrix(payload: str) -> list[list[bool]]:
     """The dark (True) and light modules of ``payload``'s QR code, without the quiet zone."""
-    return [[bool(module) for module in row] for row in make_qr(payload).modules]
+    return [[bool(module) for module in row] for row in _symbol(payload).matrix]
 
 
 def qr_png(payload: str, scale: int = 8) -> bytes:
@@ -96,16 +101,51 @@ def qr_png(payload: str, scale: int = 8) -> bytes:
 
     :raises InvalidQRInput: ``scale`` is outside 1..40 (or the payload is invalid).
     """
-    if isinstance(scale, bool) or not MIN_SCALE <= scale <= MAX_SCALE:
+    if isinstance(scale, bool) or not isinstance(scale, int) or not MIN_SCALE <= scale <= MAX_SCALE:
         raise InvalidQRInput(f"scale must be {MIN_SCALE}..{MAX_SCALE} pixels per module")
-    qr = make_qr(payload)
-    qr.box_size = scale
-    buffer = io.BytesIO()
-    qr.make_image().save(buffer)
-    return buffer.getvalue()
+    return _png(payload, scale)
 
 
 def qr_svg(payload: str) -> bytes:
     """A standalone SVG of ``payload``'s QR code: one path on a white background, 1 mm/module."""
-    image = make_qr(payload).make_image(image_factory=SvgPathFillImage)
-    return image.to_string(xml_declaration=True)
+    buffer = io.BytesIO()
+    _symbol(payload).save(
+        buffer,
+        kind="svg",
+        border=QUIET_ZONE,
+        unit="mm",
+        light="white",
+        svgclass=None,
+        lineclass=None,
+    )
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=SYMBOL_CACHE_SIZE)
+def _symbol(payload: str) -> segno.QRCode:
+    """``make_qr(payload)``, kept per process; it is never handed out, so nothing changes it."""
+    return make_qr(payload)
+
+
+@lru_cache(maxsize=PNG_CACHE_SIZE)
+def _png(payload: str, scale: int) -> bytes:
+    """The PNG of ``qr_png``, kept per process by payload and scale."""
+    return _png_image(_symbol(payload).matrix, scale)
+
+
+def _png_image(matrix: Sequence[Sequence[int]], scale: int) -> bytes:
+    """A 1-bit PNG of ``matrix`` (1: dark) with the quiet zone, ``scale`` pixels per module.
+
+    Pillow makes one pixel per module and scales it up (nearest neighbour keeps edges sharp).
+    """
+    side = len(matrix) + 2 * QUIET_ZONE
+    margin = bytes(QUIET_ZONE)
+    modules = b"".join(margin + bytes(row) + margin for row in matrix)
+    light = bytes(side * QUIET_ZONE)
+    grey = (light + modules + light).translate(_GREY)
+    image = Image.frombytes("L", (side, side), grey).convert("1", dither=Image.Dither.NONE)
+    if scale > 1:
+        image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from geo.code import AddressCode
-from qr import make_qr
+from qr import codes, make_qr, qr_png
 from tests.conftest import Tester
 from tests.support.tools import Decode, Run, add_unit, retire
 
@@ -51,7 +51,7 @@ def test_png_decodes_to_the_scan_url_which_opens_the_page(
     assert response.status_code == 200
     (url,) = decode(response.data)
     assert url == f"{BASE}/a/{code}".upper()  # alphanumeric mode: the whole URL upper-cased
-    assert make_qr(url).version <= 4  # level Q, scannable from a distance
+    assert make_qr(url).version in range(1, 5)  # level Q, scannable from a distance
     page = client.get(urlsplit(url).path)  # /A/<CODE>, as a phone opens it
     assert page.status_code == 200
     assert _display(code) in page.get_data(as_text=True)
@@ -150,6 +150,43 @@ def test_qr_images_are_cached_immutably_and_revalidate_without_rendering(
         f"/v1/addresses/{code}/qr.svg", headers={"If-None-Match": svg.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_qr_png_etag_is_strong_and_the_kept_image_is_a_fresh_render(
+    tester: Tester, client: FlaskClient
+) -> None:
+    code = tester.add_household()["code"]
+    codes._png.cache_clear()
+    codes._symbol.cache_clear()
+    first = client.get(f"/v1/addresses/{code}/qr.png?scale=5")
+    assert first.headers["ETag"].startswith('"')  # strong: the same bytes every time
+    hits = codes._png.cache_info().hits
+    again = client.get(f"/v1/addresses/{code}/qr.png?scale=5")
+    assert codes._png.cache_info().hits == hits + 1
+    assert again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+    codes._png.cache_clear()
+    codes._symbol.cache_clear()
+    assert qr_png(f"{BASE}/a/{code}".upper(), 5) == first.data
+
+
+def test_a_retired_codes_qr_still_serves_the_same_immutable_image(
+    tester: Tester, client: FlaskClient, decode: Decode
+) -> None:
+    token = tester.user()
+    old = tester.add_household(token)["code"]
+    new = tester.add_household(token, house_number="14", confirm_distinct=True)["code"]
+    before = client.get(f"/v1/addresses/{old}/qr.png")
+    retire(tester, old, new)
+    after = client.get(f"/v1/addresses/{old}/qr.png")
+    assert after.status_code == 200
+    assert after.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert (after.headers["ETag"], after.data) == (before.headers["ETag"], before.data)
+    assert decode(after.data) == [f"{BASE}/a/{old}".upper()]
+    cached = client.get(
+        f"/v1/addresses/{old}/qr.png", headers={"If-None-Match": before.headers["ETag"]}
+    )
+    assert cached.status_code == 304
 
 
 def test_plates_are_cached_briefly_and_change_when_the_address_is_corrected(
