@@ -65,6 +65,10 @@ class Cluster:
         """The data directory."""
         return self.base / "data"
 
+    def postmaster_pid(self) -> int:
+        """Process id of the cluster's postmaster (the parent of every backend)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def url(self, database: str) -> str:
         """SQLAlchemy URL of ``database``."""
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"

@@ -1,8 +1,10 @@
 """Latency of the heavier endpoints, one request at a time, every answer checked.
 
 Batch validation, search, QR PNG and plate PDF are measured sequentially (a client waiting for
-each answer): their figures are latencies, not throughput. An endpoint that does not exist
-(404 for the route itself) is reported as missing rather than measured.
+each answer): their figures are latencies, not throughput. A search must also find the address
+each query was written from (``bench.searches``): how often it does is the search's recall.
+An endpoint that does not exist (404 for the route itself) is reported as missing rather than
+measured.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import quote, urlencode
 import numpy as np
 
 from bench.load import WrongAnswer
+from bench.searches import SearchQuery, in_top
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +105,10 @@ def validate_batch(client: Client, codes: Sequence[str], rounds: int) -> Latency
     return measure(client, requests, check)
 
 
-def search(client: Client, queries: Sequence[tuple[str, str, str]]) -> Latency:
-    """GET /v1/search?q=...&commune=...; each answer must be a list of hits (checked shape)."""
+def search(client: Client, queries: Sequence[SearchQuery]) -> tuple[Latency, list[bool]]:
+    """GET /v1/search for each query; its latency, and per query whether its address came back
+    among the first five results (every answer must be a list of addresses)."""
+    found = [False] * len(queries)
 
     def check(status: int, data: bytes, index: int) -> None:
         if status != 200:
@@ -111,23 +116,17 @@ def search(client: Client, queries: Sequence[tuple[str, str, str]]) -> Latency:
         items = json.loads(data).get("items")
         if not isinstance(items, list) or any("code" not in item for item in items):
             raise WrongAnswer("search: the answer has no list of addresses")
+        found[index] = in_top([str(item["code"]) for item in items], queries[index].code)
 
-    requests = [
-        ("GET", "/v1/search?" + urlencode({"q": q, "commune": commune, "limit": 10}), None)
-        for q, commune, _code in queries
-    ]
-    return measure(client, requests, check)
+    requests = [("GET", "/v1/search?" + urlencode(_search_parameters(q)), None) for q in queries]
+    return measure(client, requests, check), found
 
 
-def search_recall(client: Client, queries: Sequence[tuple[str, str, str]]) -> float:
-    """Share of queries whose address is among the hits (a quality figure, not a check)."""
-    found = 0
-    for q, commune, code in queries:
-        query = urlencode({"q": q, "commune": commune, "limit": 10})
-        status, data, _ = client.request("GET", "/v1/search?" + query)
-        if status == 200 and any(item.get("code") == code for item in json.loads(data)["items"]):
-            found += 1
-    return found / len(queries) if queries else 0.0
+def _search_parameters(query: SearchQuery) -> dict[str, str | int]:
+    parameters: dict[str, str | int] = {"q": query.q, "limit": 10}
+    if query.commune is not None:
+        parameters["commune"] = query.commune
+    return parameters
 
 
 def binary(client: Client, codes: Sequence[str], suffix: str, magic: bytes) -> Latency:

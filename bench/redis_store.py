@@ -1,4 +1,4 @@
-"""A throwaway redis-server for one run (the limiter store of the fault tests and the soak).
+"""A throwaway redis-server for one run (the limiter store of the bench, the soak, fault tests).
 
 It listens on 127.0.0.1 on a free port, keeps nothing on disk, and runs as a daemon whose
 process id is in its own directory, so :meth:`Redis.stop` ends that process and no other.
@@ -61,6 +61,11 @@ class Redis:
             time.sleep(0.05)
         raise RuntimeError(f"redis-server on port {self.port} did not answer; see {self.dir}")
 
+    def pid(self) -> int | None:
+        """Process id of the running redis-server (None: not started)."""
+        pid_file = self.dir / "redis.pid"
+        return int(pid_file.read_text()) if pid_file.exists() else None
+
     def command(self, *words: str) -> str | None:
         """One command in RESP; the first line of the answer, None when nothing listens."""
         request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
@@ -73,8 +78,7 @@ class Redis:
 
     def stop(self) -> None:
         """Shut it down (no save) and wait until the port is closed."""
-        pid_file = self.dir / "redis.pid"
-        pid = int(pid_file.read_text()) if pid_file.exists() else None
+        pid = self.pid()
         self.command("SHUTDOWN", "NOSAVE")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and self.command("PING") is not None:

@@ -2,25 +2,29 @@
 
     python -m bench.run [--n N] [--boundaries FILE] [--runs 3] [--seconds 10] [--smoke]
 
-Starts a throwaway PostgreSQL cluster, generates N households (default 1,000,000), imports
-them with `flask households import` and then measures, in the same run, the service and the
-bare database doing the same work: import vs raw COPY, lookups and reverse lookups under wrk vs
-the same SQL under pgbench (medians of interleaved runs), the latency of the heavier endpoints,
-a worker's peak memory and the bytes stored per address. Every response under load is checked;
-a wrong answer fails the bench. Prints one table and writes bench/results/latest.json.
+Starts a throwaway PostgreSQL cluster (and a redis-server for the rate limiter, as in
+production), generates N households (default 1,000,000), imports them with `flask households
+import` and then measures, in the same run, the service and the bare database doing the same
+work: the import vs a raw COPY of the CSV and vs the import's own rows loaded back the
+importer's way (the fair ceiling, bench/fair_copy.py), lookups and reverse lookups under wrk vs
+the same SQL at the same targets under pgbench (medians of interleaved runs, each with the CPU
+time of every process involved), the latency of the heavier endpoints, the search's recall, a
+worker's peak memory and the bytes stored per address. Every response under load is checked;
+a wrong answer, or a search that misses the addresses it is asked for, fails the bench. Prints
+one table (with every figure also scaled to the reference machine speed, bench/report.py) and
+writes bench/results/latest.json.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import secrets
-import socket
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +34,19 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from bench import cluster as pg
-from bench import datagen
-from bench.ceilings import raw_copy_seconds
+from bench import cpu, datagen, searches
+from bench.imports import BENCH_USER, flask, measure_import
 from bench.load import WrongAnswer
-from bench.measure import log, measure_server, targets
+from bench.measure import CEILING, Measured, log, measure_server, run_name, targets
 from bench.options import Options, parse
-from bench.report import Figure, machine, table, write
-from bench.servers import BIN, ROOT, setups
+from bench.redis_store import Redis
+from bench.report import REFERENCE_LOOKUP_RPS, Figure, cpu_table, machine, scaled, table, write
+from bench.servers import setups
 from registry import roles
 from registry.access import create_user
 from registry.admin_units import load_boundaries, load_catalogue
 
-BENCH_USER = "bench-importer"
 PROVINCE = "24"  # Bắc Ninh: the province box when no boundary file is given
-_SUMMARY = re.compile(r": ([\d,]+) rows, imported ([\d,]+), ([\d,]+) with errors")
 
 
 def _prepare_database(db: pg.Cluster, options: Options) -> roles.Urls:
@@ -80,112 +83,24 @@ def _dataset(dsn: str, options: Options, work: Path) -> datagen.Dataset:
     return datagen.write_households(path, communes, lon, lat, owner, rng)
 
 
-def limiter_storage() -> str:
-    """Redis (as in production: README, RATELIMIT_STORAGE_URI) when one runs here, else memory."""
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as probe:
-            probe.sendall(b"PING\r\n")
-            if probe.recv(16).startswith(b"+PONG"):
-                return "redis://127.0.0.1:6379/15"
-    except OSError:
-        pass
-    return "memory://"
+def limiter_redis() -> Redis | None:
+    """A redis-server of the run's own for the limiter (as in production: README,
+    RATELIMIT_STORAGE_URI), so that its CPU time is the service's alone; None without one."""
+    if shutil.which("redis-server") is None:
+        log("no redis-server: the rate limiter counts in memory")
+        return None
+    redis = Redis()
+    redis.start()
+    return redis
 
 
-def _environment(urls: roles.Urls) -> dict[str, str]:
+def _environment(urls: roles.Urls, redis: Redis | None) -> dict[str, str]:
     return {
         **os.environ,
         **pg.service_environment(urls),
-        "RATELIMIT_STORAGE_URI": limiter_storage(),
+        "RATELIMIT_STORAGE_URI": redis.url if redis is not None else "memory://",
         # The public per-IP limit would otherwise throttle the load generator (one IP).
         "RATELIMIT_PUBLIC": "1000000000/minute",
-    }
-
-
-def _flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  # our own command line
-        [str(BIN / "flask"), "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-
-
-def _import_once(env: dict[str, str], dataset: datagen.Dataset) -> tuple[float, str]:
-    """Seconds of one `flask households import` and its phases; it must find the planted errors.
-
-    :raises WrongAnswer: when the import rejected other rows than the planted bad ones.
-    """
-    started = time.perf_counter()
-    completed = _flask(
-        env,
-        "households",
-        "import",
-        str(dataset.path),
-        "--user",
-        BENCH_USER,
-        "--mode",
-        "skip-bad-rows",
-    )
-    elapsed = time.perf_counter() - started
-    match = _SUMMARY.search(completed.stdout)
-    if completed.returncode != 0 or match is None:
-        raise WrongAnswer(f"import failed:\n{completed.stdout}\n{completed.stderr[-3000:]}")
-    rows, imported, rejected = (int(group.replace(",", "")) for group in match.groups())
-    if rows != dataset.rows or rejected != dataset.bad_rows or imported != rows - rejected:
-        report = dataset.path.with_name(dataset.path.name + ".errors.csv")
-        log("first errors:\n" + "\n".join(report.read_text().splitlines()[:20]))
-        raise WrongAnswer(
-            f"import answered {imported:,} imported and {rejected:,} rejected of {rows:,};"
-            f" expected {dataset.rows - dataset.bad_rows:,} and {dataset.bad_rows:,}"
-        )
-    phases = next(
-        (line for line in completed.stderr.splitlines() if line.startswith("phases: ")), ""
-    )
-    log(f"import: {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s)\n  {phases}")
-    return elapsed, phases.removeprefix("phases: ")
-
-
-def _measure_import(
-    db: pg.Cluster, env: dict[str, str], dataset: datagen.Dataset, options: Options
-) -> tuple[Figure, dict[str, Any]]:
-    dsn = db.dsn("registry_bench")
-    imports: list[float] = []
-    copies: list[float] = []
-    phases: list[str] = []
-    for run in range(options.runs):
-        if run:
-            with psycopg2.connect(dsn) as connection:
-                connection.cursor().execute(
-                    "TRUNCATE households, addresses, cell_sequences CASCADE"
-                )
-            connection.close()
-        for kind in ("import", "copy") if run % 2 == 0 else ("copy", "import"):
-            if kind == "import":
-                seconds, profile = _import_once(env, dataset)
-                imports.append(seconds)
-                phases.append(profile)
-            else:
-                copies.append(raw_copy_seconds(dsn, dataset.path))
-                log(f"raw COPY: {copies[-1]:.2f} s ({dataset.rows / copies[-1]:,.0f} rows/s)")
-    with psycopg2.connect(dsn) as connection:
-        count = _scalar(connection, "SELECT count(*) FROM addresses")
-    connection.close()
-    if count != dataset.rows - dataset.bad_rows:
-        raise WrongAnswer(f"{count:,} addresses in the database after the import")
-    figure = Figure.of(
-        "import_rows_per_s",
-        "rows/s",
-        dataset.rows / statistics.median(imports),
-        dataset.rows / statistics.median(copies),
-    )
-    return figure, {
-        "phases": phases,
-        "import_seconds": imports,
-        "raw_copy_seconds": copies,
-        "bad_rows": dataset.bad_rows,
     }
 
 
@@ -205,7 +120,7 @@ def _vacuum(dsn: str) -> None:
 
 def _api_key(env: dict[str, str]) -> str | None:
     """A bench API key with a limit the load never reaches (None: no business API yet)."""
-    completed = _flask(env, "api-keys", "create", "--name", "bench", "--rate", "1000000000/minute")
+    completed = flask(env, "api-keys", "create", "--name", "bench", "--rate", "1000000000/minute")
     if completed.returncode != 0:
         log("no `flask api-keys create`: business endpoints are not measured")
         return None
@@ -224,84 +139,110 @@ def _bytes_per_address(dsn: str) -> tuple[Figure, dict[str, int]]:
     return Figure.of("bytes_per_address", "bytes", sum(sizes.values()) / max(count, 1)), sizes
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the bench; 1 when an answer was wrong."""
-    options = parse(argv, __doc__.split("\n\n")[0])
-    started = time.perf_counter()
-    db = pg.start()
-    version = _version(db)
-    figures: list[Figure] = []
-    details: dict[str, Any] = {}
-    try:
-        with tempfile.TemporaryDirectory(prefix="registry-bench-") as scratch:
-            work = Path(scratch)
-            log(f"cluster on port {db.port}; preparing the database")
-            env = _environment(_prepare_database(db, options))
-            dataset = _dataset(db.dsn("registry_bench"), options, work)
-            log(
-                f"{dataset.rows:,} households ({dataset.bad_rows} bad on purpose) in"
-                f" {dataset.communes} communes"
-            )
-            import_figure, details["import"] = _measure_import(db, env, dataset, options)
-            figures.append(import_figure)
-            dsn = db.dsn("registry_bench")
-            _vacuum(dsn)
-            wanted = targets(dsn, work, options)
-            key = _api_key(env)
-            for index, name in enumerate(options.servers):
-                server_figures, details[name] = measure_server(
-                    name, db, env, wanted, key, options, work
-                )
-                if index:
-                    server_figures = [
-                        Figure(f"{name}.{f.name}", f.unit, f.service, f.ceiling, f.ratio)
-                        for f in server_figures
-                    ]
-                figures.extend(server_figures)
-            size_figure, details["sizes"] = _bytes_per_address(dsn)
-            figures.append(size_figure)
-    except WrongAnswer as error:
-        log(f"WRONG ANSWER: {error}")
-        return 1
-    finally:
-        db.stop()
-    details["wall_seconds"] = round(time.perf_counter() - started, 1)
-    order = {
-        name: i
-        for i, name in enumerate(
-            [
-                "import_rows_per_s",
-                "lookup_rps",
-                "lookup_p50_ms",
-                "lookup_p99_ms",
-                "reverse_rps",
-                "reverse_p50_ms",
-                "reverse_p99_ms",
-                "validate_batch_1000_ms",
-                "search_p95_ms",
-                "qr_png_ms",
-                "plate_pdf_ms",
-                "worker_rss_mb",
-                "bytes_per_address",
-            ]
+#: The order of the figures in the table and the result file (each server's in turn).
+FIGURE_ORDER = (
+    "import_rows_per_s",
+    "lookup_rps",
+    "lookup_p50_ms",
+    "lookup_p99_ms",
+    "reverse_rps",
+    "reverse_p50_ms",
+    "reverse_p99_ms",
+    "validate_batch_1000_ms",
+    "search_p95_ms",
+    "search_recall",
+    "qr_png_ms",
+    "plate_pdf_ms",
+    "worker_rss_mb",
+    "bytes_per_address",
+)
+
+
+@dataclass
+class Collected:
+    """What the measurements gave: figures, details, and the CPU time of each kind of run."""
+
+    figures: list[Figure] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    cpu_time: dict[str, cpu.Account] = field(default_factory=dict)
+    #: The rates of every pgbench lookup run, of every server set-up.
+    lookup_ceilings: list[float] = field(default_factory=list)
+
+    def add_server(self, name: str, measured: Measured, *, first: bool) -> None:
+        """A server set-up's figures (named after it unless it is the first), details, CPU."""
+        self.figures += [
+            f if first else replace(f, name=f"{name}.{f.name}") for f in measured.figures
+        ]
+        self.details[name] = measured.details
+        for kind, account in measured.cpu_time.items():
+            total = self.cpu_time.setdefault(run_name(name, kind), cpu.Account())
+            total.add(account.seconds, account.requests)
+        self.lookup_ceilings += [run["rps"] for run in measured.details["runs"]["lookup" + CEILING]]
+
+    def pgbench_lookup_rps(self) -> float | None:
+        """The median rate of the pgbench lookup runs (the machine's speed in this run)."""
+        return statistics.median(self.lookup_ceilings) if self.lookup_ceilings else None
+
+
+def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) -> Collected:
+    """Prepare, import, and measure every server set-up."""
+    collected = Collected()
+    log(f"cluster on port {db.port}; preparing the database")
+    env = _environment(_prepare_database(db, options), redis)
+    dataset = _dataset(db.dsn("registry_bench"), options, work)
+    log(
+        f"{dataset.rows:,} households ({dataset.bad_rows} bad on purpose) in"
+        f" {dataset.communes} communes"
+    )
+    import_figure, collected.details["import"] = measure_import(db, env, dataset, options)
+    collected.figures.append(import_figure)
+    dsn = db.dsn("registry_bench")
+    _vacuum(dsn)
+    wanted = targets(dsn, work, options)
+    key = _api_key(env)
+    for index, name in enumerate(options.servers):
+        measured = measure_server(
+            name, db, env, wanted, key, options, work, redis.pid() if redis else None
         )
-    }
-    servers = ["", *options.servers[1:]]
+        collected.add_server(name, measured, first=index == 0)
+    size_figure, collected.details["sizes"] = _bytes_per_address(dsn)
+    collected.figures.append(size_figure)
+    return collected
+
+
+def _ordered(figures: list[Figure], servers: list[str]) -> list[Figure]:
+    """The figures in :data:`FIGURE_ORDER`, the first server's, then each other server's."""
+    prefixes = ["", *servers[1:]]
 
     def position(figure: Figure) -> tuple[int, int]:
         server, _, name = figure.name.rpartition(".")
-        return servers.index(server), order.get(name, 99)
+        order = FIGURE_ORDER.index(name) if name in FIGURE_ORDER else len(FIGURE_ORDER)
+        return prefixes.index(server), order
 
-    figures.sort(key=position)
-    print(table(figures))
-    info = machine(
+    return sorted(figures, key=position)
+
+
+def _judge_recall(figures: list[Figure], options: Options) -> None:
+    """Fail when a search found too few of the addresses asked for (bench/searches.py).
+
+    :raises WrongAnswer: see :func:`bench.searches.judge_recall`.
+    """
+    floor = searches.recall_floor(smoke=options.smoke)
+    for figure in figures:
+        if figure.goal_name == "search_recall" and figure.service is not None:
+            log(f"{figure.name}: {figure.service:.0%} found in the top five (floor {floor:.0%})")
+            searches.judge_recall(figure.service, smoke=options.smoke)
+
+
+def _machine(options: Options, version: str, redis: Redis | None) -> dict[str, Any]:
+    return machine(
         {
             "postgresql": version,
             "servers": {
                 name: setups(options.workers)[name].description for name in options.servers
             },
             "concurrency": options.connections,
-            "rate_limit_storage": limiter_storage(),
+            "rate_limit_storage": "redis (a redis-server of the run)" if redis else "memory",
             "seconds_per_run": options.seconds,
             "runs": options.runs,
             "boundaries": str(options.boundaries)
@@ -309,8 +250,45 @@ def main(argv: list[str] | None = None) -> int:
             else f"province {PROVINCE} box",
         }
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bench; 1 when an answer was wrong (a search's recall too low included)."""
+    options = parse(argv, __doc__.split("\n\n")[0])
+    started = time.perf_counter()
+    db = pg.start()
+    redis: Redis | None = None
+    try:
+        version = _version(db)
+        redis = limiter_redis()
+        with tempfile.TemporaryDirectory(prefix="registry-bench-") as scratch:
+            collected = _collect(db, redis, options, Path(scratch))
+        info = _machine(options, version, redis)
+    except WrongAnswer as error:
+        log(f"WRONG ANSWER: {error}")
+        return 1
+    finally:
+        if redis is not None:
+            redis.remove()
+        db.stop()
+    details = collected.details
+    details["wall_seconds"] = round(time.perf_counter() - started, 1)
+    rate = collected.pgbench_lookup_rps()
+    details["scale"] = {"pgbench_lookup_rps": rate, "reference_lookup_rps": REFERENCE_LOOKUP_RPS}
+    details["cpu_us_per_request"] = {
+        name: account.per_request_us() for name, account in collected.cpu_time.items()
+    }
+    figures = _ordered([scaled(f, rate) for f in collected.figures], options.servers)
+    print(table(figures))
+    print()
+    print(cpu_table(details["cpu_us_per_request"]))
     write(options.output, info, options.n, figures, details)
     log(f"wrote {options.output} ({details['wall_seconds']} s)")
+    try:
+        _judge_recall(figures, options)
+    except WrongAnswer as error:
+        log(f"WRONG ANSWER: {error}")
+        return 1
     return 0
 
 

@@ -1,4 +1,10 @@
-"""Starting the registry under a WSGI server for the bench, and reading its workers' memory."""
+"""Starting the registry under a WSGI server for the bench, and reading its workers' memory.
+
+Every set-up logs each request as production does (gunicorn's access log to standard output,
+in ``gunicorn.conf.py``'s format, which gunicorn reads from the working directory; granian's
+in the same fields): the log is work a production server does per request, so every set-up
+pays for it. A server's output goes to a file of the run.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +30,16 @@ class ServerSetup:
     command: tuple[str, ...]
 
 
+#: The production set-up (`make run`); the others are measured as alternatives to it.
+PRODUCTION = "gunicorn"
+#: granian's access log in the fields of gunicorn.conf.py's: the path, never the query string.
+GRANIAN_ACCESS_LOG = (
+    '%(addr)s [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).3fms'
+)
+
+
 def setups(workers: int) -> dict[str, ServerSetup]:
-    """The server set-ups the bench knows. ``gunicorn`` is the production one (`make run`)."""
+    """The server set-ups the bench knows (:data:`PRODUCTION` is the one `make run` starts)."""
     return {
         "gunicorn": ServerSetup(
             "gunicorn",
@@ -63,7 +77,7 @@ def setups(workers: int) -> dict[str, ServerSetup]:
         ),
         "granian": ServerSetup(
             "granian",
-            f"granian (Rust), WSGI, {workers} workers, 1 blocking thread each, no access log",
+            f"granian (Rust), WSGI, {workers} workers, 1 blocking thread each, access log on",
             (
                 str(BIN / "granian"),
                 "--interface",
@@ -76,7 +90,9 @@ def setups(workers: int) -> dict[str, ServerSetup]:
                 "127.0.0.1",
                 "--port",
                 "{port}",
-                "--no-log",
+                "--access-log",
+                "--access-log-fmt",
+                GRANIAN_ACCESS_LOG,
                 "wsgi:app",
             ),
         ),
