@@ -256,6 +256,12 @@ def check_duplicates(
     _fail(checked, ok, own[flagged - first_own], "house_number", "possible-duplicate", reasons)
 
 
+#: Grid steps from a point's cell to the cells it is compared with. With the opposite steps
+#: left out, two points in neighbouring cells are paired once, from the point whose cell
+#: the other's lies "ahead" of.
+_AHEAD = ((0, 0), (1, -1), (1, 0), (1, 1), (0, 1))
+
+
 def _pairs_within(
     lon: NDArray[np.float64], lat: NDArray[np.float64], house: NDArray[np.int64], radius_m: float
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -268,23 +274,26 @@ def _pairs_within(
     step_lon = radius_m / (_METRES_PER_DEGREE_LON * cos) * 1.01
     gx = np.floor(lon / step_lon).astype(np.int64)
     gy = np.floor(lat / step_lat).astype(np.int64)
-    keys = _mix(house, gx, gy)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+    own = _mix(house, gx, gy)
+    order = np.argsort(own)
+    sorted_keys = own[order]
+    # Each distinct key once, with where its run of points starts in ``order`` and its length.
+    starts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    keys = sorted_keys[starts]
+    runs = np.diff(np.append(starts, len(sorted_keys)))
     later_parts: list[NDArray[np.intp]] = []
     earlier_parts: list[NDArray[np.intp]] = []
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            probe = _mix(house, gx + dx, gy + dy)
-            start = np.searchsorted(sorted_keys, probe, side="left")
-            stop = np.searchsorted(sorted_keys, probe, side="right")
-            counts = stop - start
-            mine = np.repeat(np.arange(len(lon)), counts)
-            offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            theirs = order[np.repeat(start, counts) + offsets]
-            keep = (theirs < mine) & (house[theirs] == house[mine])
-            later_parts.append(mine[keep])
-            earlier_parts.append(theirs[keep])
+    for dx, dy in _AHEAD:
+        probe = _mix(house, gx + dx, gy + dy)
+        slot = np.minimum(np.searchsorted(keys, probe), len(keys) - 1)
+        counts = np.where(keys[slot] == probe, runs[slot], 0)
+        mine = np.repeat(np.arange(len(lon)), counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        theirs = order[np.repeat(starts[slot], counts) + offsets]
+        keep = (theirs < mine if dx == dy == 0 else theirs != mine) & (house[theirs] == house[mine])
+        mine, theirs = mine[keep], theirs[keep]
+        later_parts.append(np.maximum(mine, theirs))
+        earlier_parts.append(np.minimum(mine, theirs))
     later = np.concatenate(later_parts)
     earlier = np.concatenate(earlier_parts)
     if not len(later):

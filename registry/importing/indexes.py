@@ -8,6 +8,10 @@ later migrations add are handled too. Primary keys and unique constraints stay.
 
 This happens inside the import's transaction: readers of the tables wait until it commits
 (``DROP INDEX`` takes an exclusive lock), and a failure restores everything by rolling back.
+Other sessions cannot see the uncommitted rows, so the builds run one after the other in
+this one; the btree builds use PostgreSQL's own parallel workers (which share the
+transaction), and the import keeps Python busy meanwhile (it seals the households' personal
+data while the addresses' indexes build).
 """
 
 from __future__ import annotations
@@ -39,10 +43,17 @@ _FOREIGN_KEYS = text(
 
 @dataclass(frozen=True, slots=True)
 class Deferred:
-    """What :func:`defer` dropped, to be rebuilt by :func:`restore`."""
+    """What :func:`defer` dropped, to be rebuilt by :func:`restore`: (table, name, DDL)."""
 
-    indexes: tuple[tuple[str, str], ...]
+    indexes: tuple[tuple[str, str, str], ...]
     foreign_keys: tuple[tuple[str, str, str], ...]
+
+    def of(self, table: str) -> Deferred:
+        """The indexes and foreign keys of ``table`` only."""
+        return Deferred(
+            tuple(index for index in self.indexes if index[0] == table),
+            tuple(key for key in self.foreign_keys if key[0] == table),
+        )
 
 
 def _quote(name: str) -> str:
@@ -58,16 +69,16 @@ def defer(session: Session, tables: Sequence[str]) -> Deferred:
     session.execute(
         text(f"LOCK TABLE {', '.join(_quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE")
     )
-    indexes: list[tuple[str, str]] = []
+    indexes: list[tuple[str, str, str]] = []
     keys: list[tuple[str, str, str]] = []
     for table in tables:
-        indexes += [(name, ddl) for name, ddl in session.execute(_INDEXES, {"table": table})]
+        indexes += [(table, name, ddl) for name, ddl in session.execute(_INDEXES, {"table": table})]
         keys += [
             (table, name, ddl) for name, ddl in session.execute(_FOREIGN_KEYS, {"table": table})
         ]
     for table, name, _ in keys:
         session.execute(text(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}"))
-    for name, _ in indexes:
+    for _, name, _ in indexes:
         session.execute(text(f"DROP INDEX {name}"))
     return Deferred(tuple(indexes), tuple(keys))
 
@@ -80,7 +91,7 @@ def restore(session: Session, deferred: Deferred) -> dict[str, float]:
     # Sorting a million keys in memory instead of on disk; only for this transaction.
     session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     seconds: dict[str, float] = {}
-    for name, ddl in deferred.indexes:
+    for _, name, ddl in deferred.indexes:
         started = time.perf_counter()
         session.execute(text(ddl))
         seconds[f"index {name}"] = time.perf_counter() - started

@@ -8,19 +8,26 @@ makes the upsert (or the unique index on codes) fail, and the whole import rolls
 is never issued twice.
 
 Rows reach the tables through ``COPY ... FROM STDIN`` in text format. The per-row prefix (ids,
-code, point as hex EWKB) is built with NumPy; the rest of each line was written by the row
-checker into a spool file. On the way to COPY, a household's citizen ID and phone are sealed
-and the citizen ID's blind index appended (:func:`sealed_households`), so the tables never
-hold them in clear.
+code, point as hex EWKB, change number) is built with NumPy; the rest of each line was written
+by the row checker into a spool file. Before COPY, a household's citizen ID and phone are
+sealed and the citizen ID's blind index appended (:func:`sealed_households`), so the tables
+never hold them in clear.
+
+Change numbers (the delta feed's order, migration 0002) are drawn in one block
+(:func:`draw_change_numbers`) after the import registers as a writer, and loaded with the
+rows: the stamping trigger keeps numbers drawn that way (migration 0006) instead of running
+once per row.
 """
 
 from __future__ import annotations
 
 import binascii
 import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from pathlib import Path
+from typing import IO, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +45,7 @@ ADDRESS_COLUMNS = (
     "id",
     "code",
     "point",
+    "change_seq",
     "accuracy_m",
     "location_source",
     "house_number",
@@ -51,6 +59,7 @@ ADDRESS_COLUMNS = (
 HOUSEHOLD_COLUMNS = (
     "id",
     "address_id",
+    "change_seq",
     "created_by",
     "updated_by",
     "commune_code",
@@ -63,6 +72,10 @@ HOUSEHOLD_COLUMNS = (
 CELL_CAPACITY = len(SEQUENCE_SYMBOLS)
 _EWKB_POINT_4326 = bytes.fromhex("0101000020E6100000")
 _CHUNK_LINES = 8192
+#: A row of ``COPY (SELECT bigint) TO STDOUT (FORMAT binary)``: field count, size, value.
+_BINARY_BIGINT_ROW = np.dtype([("fields", ">i2"), ("size", ">i4"), ("value", ">i8")])
+#: The binary COPY header: signature, flags, header extension length (both zero).
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 
 _LOCK_CELLS = text(
     """
@@ -192,6 +205,30 @@ def reserve_address_ids(session: Session, count: int, *, table_locked: bool) -> 
     return np.array(buffer.getvalue().split(), dtype=np.int64)
 
 
+def draw_change_numbers(session: Session, count: int) -> NDArray[np.int64]:
+    """``count`` change numbers for rows this transaction loads, increasing.
+
+    The transaction registers as a writer first, as every stamped write does
+    (``registry_next_change()``, migration 0002), so the feed holds back every number drawn
+    after it until the import ends; the rest come from the same sequence in one statement,
+    interleaved with concurrent writers' numbers but never shared with them.
+    """
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    first = int(session.execute(text("SELECT registry_next_change()")).scalar_one())
+    buffer = io.BytesIO()
+    # The count is an int, never input text.
+    statement = f"COPY (SELECT nextval('registry_change_seq') FROM generate_series(2, {int(count)})) TO STDOUT (FORMAT binary)"  # noqa: E501, S608
+    copy_cursor(session).copy_expert(statement, buffer)
+    raw = buffer.getbuffer()
+    if bytes(raw[: len(_BINARY_HEADER)]) != _BINARY_HEADER:
+        raise RuntimeError("unexpected binary COPY header")
+    rows = np.frombuffer(raw, dtype=_BINARY_BIGINT_ROW, count=count - 1, offset=len(_BINARY_HEADER))
+    if not ((rows["fields"] == 1) & (rows["size"] == 8)).all():
+        raise RuntimeError("unexpected binary COPY row")
+    return np.sort(np.concatenate([[first], rows["value"]]).astype(np.int64))
+
+
 def _digits(values: NDArray[np.int64], width: int) -> NDArray[np.uint8]:
     """Zero-padded decimal digits (ASCII) of non-negative integers, ``width`` per row."""
     out = np.empty((len(values), width), dtype=np.uint8)
@@ -213,31 +250,45 @@ def _tab() -> NDArray[np.uint8]:
     return np.array([[9]], dtype=np.uint8)
 
 
+def _numbers(values: NDArray[np.int64]) -> NDArray[np.uint8]:
+    """Non-negative integers as zero-padded decimal text (ASCII), one fixed-width row each."""
+    return _digits(values, len(str(int(values.max()))) if len(values) else 1)
+
+
 def address_prefixes(
     ids: NDArray[np.int64],
     codes: NDArray[np.uint8],
     lon: NDArray[np.float64],
     lat: NDArray[np.float64],
+    changes: NDArray[np.int64],
 ) -> tuple[bytes, int]:
-    """``id<TAB>code<TAB>point<TAB>`` of each address row, fixed width; and that width."""
+    """``id<TAB>code<TAB>point<TAB>change_seq<TAB>`` of each address row; and that width."""
     count = len(ids)
-    width = len(str(int(ids.max()))) if count else 1
+    if not count:
+        return b"", 0
     ewkb = np.empty((count, 25), dtype=np.uint8)
     ewkb[:, :9] = np.frombuffer(_EWKB_POINT_4326, dtype=np.uint8)
     ewkb[:, 9:17] = np.ascontiguousarray(lon, dtype="<f8").view(np.uint8).reshape(-1, 8)
     ewkb[:, 17:] = np.ascontiguousarray(lat, dtype="<f8").view(np.uint8).reshape(-1, 8)
     tab = np.repeat(_tab(), count, axis=0)
-    parts = [_digits(ids, width), tab, as_ascii(codes), tab, _hex(ewkb), tab]
-    table = np.hstack(parts) if count else np.zeros((0, width + 66), dtype=np.uint8)
+    parts = [_numbers(ids), tab, as_ascii(codes), tab, _hex(ewkb), tab, _numbers(changes), tab]
+    table = np.hstack(parts)
     return table.tobytes(), table.shape[1]
 
 
 def household_prefixes(
-    ids: NDArray[np.void], address_ids: NDArray[np.int64], user_id: int
+    ids: NDArray[np.void],
+    address_ids: NDArray[np.int64],
+    changes: NDArray[np.int64],
+    user_id: int,
 ) -> tuple[bytes, int]:
-    """``uuid<TAB>address_id<TAB>created_by<TAB>updated_by<TAB>`` of each row; and the width."""
+    """``uuid<TAB>address_id<TAB>change_seq<TAB>created_by<TAB>updated_by<TAB>`` of each row.
+
+    Returns the rows' text, fixed width, and that width.
+    """
     count = len(ids)
-    width = len(str(int(address_ids.max()))) if count else 1
+    if not count:
+        return b"", 0
     raw = np.frombuffer(ids.tobytes(), dtype=np.uint8).reshape(-1, 16)
     hexed = _hex(raw)
     dash = np.repeat(np.array([[45]], dtype=np.uint8), count, axis=0)
@@ -256,8 +307,15 @@ def household_prefixes(
     )
     user = np.frombuffer(f"\t{user_id}\t{user_id}\t".encode(), dtype=np.uint8)
     tab = np.repeat(_tab(), count, axis=0)
-    parts = [uuid_text, tab, _digits(address_ids, width), np.repeat(user[None, :], count, axis=0)]
-    table = np.hstack(parts) if count else np.zeros((0, 1), dtype=np.uint8)
+    parts = [
+        uuid_text,
+        tab,
+        _numbers(address_ids),
+        tab,
+        _numbers(changes),
+        np.repeat(user[None, :], count, axis=0),
+    ]
+    table = np.hstack(parts)
     return table.tobytes(), table.shape[1]
 
 
@@ -285,12 +343,22 @@ def new_household_ids(
 LineFilter = Callable[[bytes], bytes]
 
 
+class Readable(Protocol):
+    """What COPY reads from: a binary file, or :class:`CopySource`."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """The next bytes (empty at the end)."""
+        ...
+
+
 def sealed_households(session: Session) -> LineFilter:
     """Seal the citizen ID and phone of spooled household lines; append the blind index.
 
     A spooled line is ``commune, head, citizen_id, phone, members`` (:data:`HOUSEHOLD_COLUMNS`
     without the index). The row rules leave no COPY escape in a citizen ID or phone, and a
-    sealed value needs none: the two fields are taken and put back as they are.
+    sealed value needs none: the two fields are taken and put back as they are. The data key
+    is read here, on the session; the filter itself touches no session (it may run in
+    another thread).
     """
     seal_id, seal_phone = pii.sealer(session, "citizen_id"), pii.sealer(session, "phone")
     index = pii.indexer("citizen_id")
@@ -309,20 +377,34 @@ def sealed_households(session: Session) -> LineFilter:
     return seal_line
 
 
+def write_copy_lines(
+    spool: Path,
+    keep: NDArray[np.bool_],
+    prefixes: bytes,
+    width: int,
+    line_filter: LineFilter,
+    target: Path,
+) -> float:
+    """Write the COPY lines of the kept rows (prefix + filtered spooled line) to ``target``.
+
+    Returns the seconds it took. It uses no session: the import runs it in a thread while its
+    connection is busy building indexes.
+    """
+    started = time.perf_counter()
+    with spool.open("rb") as lines, target.open("wb") as out:
+        for chunk in _lines(lines, keep, prefixes, width, line_filter):
+            out.write(chunk)
+    return time.perf_counter() - started
+
+
 class CopySource(io.RawIOBase):
     """A readable file over COPY lines: prefix + spooled line, for the kept rows only."""
 
     def __init__(
-        self,
-        spool: IO[bytes],
-        keep: NDArray[np.bool_],
-        prefixes: bytes,
-        width: int,
-        line_filter: LineFilter | None = None,
+        self, spool: IO[bytes], keep: NDArray[np.bool_], prefixes: bytes, width: int
     ) -> None:
         super().__init__()
-        self._chunks = _lines(spool, keep, prefixes, width, line_filter)
-        self._pending = b""
+        self._chunks = _lines(spool, keep, prefixes, width, None)
 
     def readable(self) -> bool:
         """It is."""
@@ -354,7 +436,7 @@ def _lines(
         yield b"".join(out)
 
 
-def copy_in(session: Session, table: str, columns: tuple[str, ...], source: io.RawIOBase) -> None:
+def copy_in(session: Session, table: str, columns: tuple[str, ...], source: Readable) -> None:
     """``COPY table (columns) FROM STDIN`` from ``source`` on the session's connection."""
     copy_cursor(session).copy_expert(
         f"COPY {table} ({', '.join(columns)}) FROM STDIN", source, size=1 << 20

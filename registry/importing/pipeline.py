@@ -1,11 +1,13 @@
 """Bulk import of household lists (CSV, GeoJSON, .xlsx) with the registration API's rules.
 
 One import is one transaction in the caller's session: every row is checked
-(:mod:`registry.importing.rows`, :mod:`registry.importing.batch`), codes are minted from the same
-per-cell sequences as the API (:func:`registry.importing.load.mint`), and the rows are loaded
-with COPY. In ``all-or-nothing`` mode one bad row stops the import before anything is
-written; in ``skip-bad-rows`` mode the good rows are imported and the bad ones reported. A dry
-run checks everything, minting included, and writes nothing.
+(:mod:`registry.importing.rows`, :mod:`registry.importing.batch`; a large CSV file in two
+processes, :mod:`registry.importing.halves`), codes are minted from the same per-cell
+sequences as the API (:func:`registry.importing.load.mint`), and the rows are loaded with COPY,
+with change numbers drawn in one block. The households' personal data is sealed in a thread
+while the addresses' indexes are rebuilt. In ``all-or-nothing`` mode one bad row stops the
+import before anything is written; in ``skip-bad-rows`` mode the good rows are imported and the
+bad ones reported. A dry run checks everything, minting included, and writes nothing.
 
 The audit trail gets **one** event per import (``household.import``), not one per household:
 it names the file (and its SHA-256), the importer, the counts, the address id range and the
@@ -22,10 +24,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 import numpy as np
 from sqlalchemy import func, select, text
@@ -43,6 +46,7 @@ from registry.importing.batch import (
     check_household_ids,
     existing_near,
 )
+from registry.importing.halves import check_file
 from registry.importing.load import (
     ADDRESS_COLUMNS,
     HOUSEHOLD_COLUMNS,
@@ -50,11 +54,13 @@ from registry.importing.load import (
     Minted,
     address_prefixes,
     copy_in,
+    draw_change_numbers,
     household_prefixes,
     mint,
     new_household_ids,
     reserve_address_ids,
     sealed_households,
+    write_copy_lines,
     write_counters,
 )
 from registry.importing.rows import RowChecker
@@ -138,11 +144,10 @@ def import_households(
                     {"file": [f"add a column {name}" for name in missing]},
                 )
             result.ignored_columns = table.ignored
-            with _spool(spool / "addresses") as addresses, _spool(spool / "households") as homes:
-                expected = table.expected_rows
-                checked = checker.check(
-                    addresses, homes, lambda count: report("checking rows", count, expected)
-                )
+            expected = table.expected_rows
+            checked = check_file(
+                checker, path, spool, lambda count: report("checking rows", count, expected)
+            )
         result.rows = checked.seen
         ok = np.ones(len(checked), dtype=bool)
         with clock("batch-rules"):
@@ -186,12 +191,6 @@ class _Clock:
             yield
         finally:
             self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - started
-
-
-@contextmanager
-def _spool(path: Path) -> Iterator[IO[str]]:
-    with path.open("w", encoding="utf-8", newline="\n", buffering=1 << 20) as out:
-        yield out
 
 
 def _communes(session: Session) -> dict[str, Commune]:
@@ -248,15 +247,12 @@ def _write(
     clock: _Clock,
 ) -> None:
     """Load the ``ok`` rows with COPY and record the import in the audit trail."""
-    checked, ok, spool = batch.checked, batch.ok, batch.spool
-    rows = np.flatnonzero(ok)
-    count = len(rows)
+    ok, spool = batch.ok, batch.spool
+    count = int(ok.sum())
     result.written = True
     result.imported = count
     if not count:
         return
-    issued = minted.issued
-    codes = minted.codes[issued]
     strategy = _strategy(session, options.indexes, count)
     result.index_strategy = strategy
     deferred = None
@@ -265,22 +261,50 @@ def _write(
             deferred = import_indexes.defer(session, ["addresses", "households"])
     with clock("prepare"):
         ids = reserve_address_ids(session, count, table_locked=deferred is not None)
-        lon, lat = np.frombuffer(checked.lon)[rows], np.frombuffer(checked.lat)[rows]
-        address_prefix = address_prefixes(ids, codes, lon, lat)
-        given = np.frombuffer(bytes(checked.ids), dtype="V16")[rows]
-        households = new_household_ids(given, np.random.default_rng(), time.time_ns() // 10**6)
-        household_prefix = household_prefixes(households, ids, actor.user_id)
-    with clock("copy-addresses"), (spool / "addresses").open("rb") as lines:
-        copy_in(session, "addresses", ADDRESS_COLUMNS, CopySource(lines, ok, *address_prefix))
-    with clock("copy-households"), (spool / "households").open("rb") as lines:
-        source = CopySource(lines, ok, *household_prefix, sealed_households(session))
-        copy_in(session, "households", HOUSEHOLD_COLUMNS, source)
+        address_prefix, household_prefix = _prefixes(session, actor, batch, minted, ids)
+        seal = sealed_households(session)
+    sealed = spool / "households.copy"
+    # Sealing is Python work and index builds are the server's: the two run side by side.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-seal") as sealer:
+        sealing = sealer.submit(
+            write_copy_lines, spool / "households", ok, *household_prefix, seal, sealed
+        )
+        with clock("copy-addresses"), (spool / "addresses").open("rb") as lines:
+            copy_in(session, "addresses", ADDRESS_COLUMNS, CopySource(lines, ok, *address_prefix))
+        if deferred is not None:
+            _rebuild(session, deferred.of("addresses"), result, clock)
+        with clock("wait-for-sealing"):
+            result.seconds["seal-households"] = sealing.result()
+    with clock("copy-households"), sealed.open("rb") as lines:
+        copy_in(session, "households", HOUSEHOLD_COLUMNS, lines)
     if deferred is not None:
-        with clock("rebuild-indexes"):
-            built = import_indexes.restore(session, deferred)
-        result.seconds.update(built)
+        _rebuild(session, deferred.of("households"), result, clock)
     with clock("audit"):
         _audit(session, actor, batch, ids, result, options)
+
+
+def _prefixes(
+    session: Session, actor: Actor, batch: _Batch, minted: Minted, ids: np.ndarray
+) -> tuple[tuple[bytes, int], tuple[bytes, int]]:
+    """The COPY line prefixes of the addresses and of the households (ids, codes, numbers)."""
+    rows = np.flatnonzero(batch.ok)
+    count = len(rows)
+    changes = draw_change_numbers(session, 2 * count)  # the addresses', then the households'
+    lon, lat = np.frombuffer(batch.checked.lon)[rows], np.frombuffer(batch.checked.lat)[rows]
+    codes = minted.codes[minted.issued]
+    addresses = address_prefixes(ids, codes, lon, lat, changes[:count])
+    given = np.frombuffer(bytes(batch.checked.ids), dtype="V16")[rows]
+    households = new_household_ids(given, np.random.default_rng(), time.time_ns() // 10**6)
+    return addresses, household_prefixes(households, ids, changes[count:], actor.user_id)
+
+
+def _rebuild(
+    session: Session, deferred: import_indexes.Deferred, result: ImportResult, clock: _Clock
+) -> None:
+    """Build the dropped indexes and keys of one table; their seconds go in the profile."""
+    with clock("rebuild-indexes"):
+        built = import_indexes.restore(session, deferred)
+    result.seconds.update(built)
 
 
 def _strategy(session: Session, requested: IndexStrategy, count: int) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 
 from geo import VIETNAM_BOXES, GeoError, to_wgs84
@@ -79,13 +79,14 @@ class RowChecker:
         addresses: IO[str],
         households: IO[str],
         progress: Callable[[int], None] = lambda _: None,
+        rows: Iterable[tuple[int, Sequence[Any]]] | None = None,
     ) -> Checked:
-        """Check every row; write the good ones' COPY text to the two spool files."""
+        """Check every row (of the table, or ``rows``); spool the good ones' COPY text."""
         out = Checked()
         write_address, write_household = addresses.write, households.write
         fast = fast_check(self, out) if self.fast_path else None
         pending = 0
-        for number, values in self.table.rows:
+        for number, values in self.table.rows if rows is None else rows:
             out.seen += 1
             pending += 1
             if pending == 4096:

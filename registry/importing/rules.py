@@ -65,6 +65,18 @@ class Checked:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def extend(self, later: Checked) -> None:
+        """Append the rows of ``later``, checked from the rows that follow these in the file."""
+        self.rows.extend(later.rows)
+        self.lat.extend(later.lat)
+        self.lon.extend(later.lon)
+        self.house.extend(later.house)
+        self.commune.extend(later.commune)
+        self.confirm_distinct += later.confirm_distinct
+        self.ids += later.ids
+        self.errors.extend(later.errors)
+        self.seen += later.seen
+
 
 def house_key(house_number: str | None) -> int:
     """The value the duplicate rule compares: the trimmed, lower-case house number."""

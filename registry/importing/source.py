@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -106,6 +107,8 @@ class Table:
     rows: Iterator[tuple[int, Sequence[Any]]]
     #: Rows to expect, for the progress bar (an estimate for CSV).
     expected_rows: int
+    #: The CSV dialect the rows are read with (None for other formats).
+    dialect: Any = None
 
     @property
     def ignored(self) -> tuple[str, ...]:
@@ -176,7 +179,10 @@ def _count_lines(path: Path) -> int:
 
 
 def _csv_table(text: IO[str], path: Path) -> Table:
-    sample = text.read(65536)
+    try:
+        sample = text.read(65536)
+    except UnicodeDecodeError as error:
+        raise _bad_file(path.name, f"cannot be read: {error}") from error
     text.seek(0)
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -192,17 +198,70 @@ def _csv_table(text: IO[str], path: Path) -> Table:
         fields=_fields_of(headers, path.name),
         rows=_numbered(reader, path.name),
         expected_rows=max(_count_lines(path) - 1, 0),
+        dialect=dialect,
     )
 
 
-def _numbered(reader: Any, name: str) -> Iterator[tuple[int, Sequence[Any]]]:
-    """CSV rows with their spreadsheet row number; blank lines are skipped."""
+def _numbered(reader: Any, name: str, before: int = 0) -> Iterator[tuple[int, Sequence[Any]]]:
+    """CSV rows with their spreadsheet row number (``before`` lines precede the reader's first).
+
+    Blank lines are skipped.
+    """
     try:
         for values in reader:
             if values:
-                yield reader.line_num, values
+                yield before + reader.line_num, values
     except (csv.Error, UnicodeDecodeError) as error:
-        raise _bad_file(name, f"cannot be read after row {reader.line_num}: {error}") from error
+        row = before + reader.line_num
+        raise _bad_file(name, f"cannot be read after row {row}: {error}") from error
+
+
+def _line_ends(block: bytes) -> int:
+    """Line ends in ``block`` as the CSV reader counts them: LF, CR LF and a lone CR."""
+    return block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+
+
+def second_half(path: Path, table: Table) -> tuple[int, int] | None:
+    """Where a CSV file's second half of records may start: (byte offset, lines before it).
+
+    The offset is the start of the first line past the middle of the file before which the
+    quote characters are balanced: no quoted field is open there unless quotes also stand
+    inside fields, so the reader of the first half must confirm that a record ends on the
+    line before. None when the file is not CSV or has no such line.
+    """
+    if table.dialect is None:
+        return None
+    quote = (table.dialect.quotechar or "").encode()
+    with path.open("rb") as raw:
+        head = raw.read(path.stat().st_size // 2)
+        while head.endswith(b"\r"):  # a CR LF stays in one piece
+            more = raw.read(1)
+            if not more:
+                return None
+            head += more
+        quotes = head.count(quote) if quote else 0
+        lines = _line_ends(head)
+        while line := raw.readline():
+            if not line.endswith(b"\n"):
+                return None
+            quotes += line.count(quote) if quote else 0
+            lines += _line_ends(line)
+            if quotes % 2 == 0:
+                return raw.tell(), lines
+    return None
+
+
+def rows_from(
+    path: Path, table: Table, offset: int, before: int
+) -> Iterator[tuple[int, Sequence[Any]]]:
+    """The rows of CSV file ``path`` from byte ``offset`` (a record's start) to the end.
+
+    They are numbered as in the whole file: ``before`` lines precede the offset.
+    """
+    with path.open("rb") as raw:
+        raw.seek(offset)
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        yield from _numbered(csv.reader(text, table.dialect), path.name, before)
 
 
 def _geojson_table(path: Path) -> Table:

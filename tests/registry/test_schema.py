@@ -13,7 +13,7 @@ from registry import migrate
 from tests.conftest import ROLES, as_role, recreate_database
 
 OWNER = ROLES.owner
-HEAD = "0005"
+HEAD = "0006"
 
 
 @pytest.fixture
@@ -39,6 +39,50 @@ def test_migrations_downgrade_and_upgrade_again(scratch_url: str) -> None:
     assert "addresses" not in _tables(scratch_url)
     migrate.upgrade(scratch_url)
     assert {"addresses", "households", "audit_events", "access_events"} <= _tables(scratch_url)
+
+
+def _schema_of_0006(url: str) -> tuple[set[str], set[str], str | None]:
+    """The commune indexes, the stamping triggers, the blind index's collation."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        indexes = set(
+            connection.scalars(
+                text(
+                    "SELECT indexname FROM pg_indexes"
+                    " WHERE indexname IN ('addresses_commune', 'households_commune')"
+                )
+            )
+        )
+        triggers = set(
+            connection.scalars(
+                text(
+                    "SELECT tgname FROM pg_trigger WHERE tgname LIKE '%stamp%'"
+                    " AND tgrelid IN ('addresses'::regclass, 'households'::regclass)"
+                )
+            )
+        )
+        collation = connection.scalar(
+            text(
+                "SELECT collation_name FROM information_schema.columns"
+                " WHERE table_name = 'households' AND column_name = 'citizen_id_index'"
+            )
+        )
+    engine.dispose()
+    return indexes, triggers, collation
+
+
+def test_0006_splits_the_stamping_triggers_and_drops_the_prefix_indexes(scratch_url: str) -> None:
+    migrate.upgrade(scratch_url)
+    stamps = {
+        f"{t}_stamp_{when}" for t in ("addresses", "households") for when in ("insert", "update")
+    }
+    assert _schema_of_0006(scratch_url) == (set(), stamps, "C")
+    migrate.downgrade(scratch_url, "0005")
+    assert _schema_of_0006(scratch_url) == (
+        {"addresses_commune", "households_commune"},
+        {"addresses_stamp_change", "households_stamp_change"},
+        None,
+    )
 
 
 def test_a_downgrade_that_would_destroy_the_audit_trail_is_refused(scratch_url: str) -> None:

@@ -7,11 +7,13 @@ stay: the database refuses to delete them.
 
 from __future__ import annotations
 
+import csv
 import random
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from registry.access.users import create_user
 from registry.dwellings import Location, Rules, StructuredAddress
 from registry.households import Head, Registration
 from registry.households import register_household as register
+from registry.importing import ImportOptions, import_households
 from registry.lifecycle import update_household
 from registry.models import Household
 from registry.sync.feed import changed_households, horizon
@@ -125,6 +128,37 @@ def test_a_rolled_back_write_leaves_no_gap_that_blocks(engine: Engine, field_act
         writer.commit()
     items, _ = read_all(engine, field_actor, cursor)
     assert items == [(str(kept.id), 1)]
+
+
+def test_an_import_held_open_holds_the_feed_below_its_block_until_it_commits(
+    engine: Engine, owner_engine: Engine, field_actor: Actor, tmp_path: Path
+) -> None:
+    """An import draws its change numbers in one block; a registration after it commits first."""
+    _, cursor = read_all(engine, field_actor, 0)
+    path = tmp_path / "households.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["lat", "lon", "commune_code", "house_number", "head_name", "members"])
+        for n in range(3):
+            point = registration(60 + n).location.point
+            writer.writerow([point.lat, point.lon, COMMUNE, str(60 + n), "Lý Thị Mai", 2])
+    late = registration(70)
+    with Session(owner_engine) as importer, Session(engine) as registrar:
+        result = import_households(importer, field_actor, path, Rules(), ImportOptions())
+        register(registrar, field_actor, late, Rules())  # numbered after the import's block
+        registrar.commit()
+        during, cursor_during = read_all(engine, field_actor, cursor)
+        importer.commit()
+    after, _ = read_all(engine, field_actor, cursor_during)
+    assert result.imported == 3
+    assert during == []  # the registration waits behind the import's open block
+    imported = [household_id for household_id, _ in after[:3]]
+    assert after == [*((household_id, 1) for household_id in imported), (str(late.id), 1)]
+    with Session(engine) as session:
+        heads = session.scalars(
+            select(Household.head_name).where(Household.id.in_([uuid.UUID(i) for i in imported]))
+        )
+        assert list(heads) == ["Lý Thị Mai"] * 3
 
 
 def test_concurrent_writers_and_a_polling_reader_miss_nothing_and_repeat_nothing(
