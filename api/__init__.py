@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import sys
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from api import cli, field, scan, v1
+from api import cli, field, hot, scan, v1
 from api.auth import current_actor
 from api.core import (
     bounds,
@@ -32,7 +30,6 @@ from registry import pii
 
 __all__ = ["create_app", "create_app_or_exit"]
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -61,7 +58,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if app.config["PII_KEY"]:  # sealed personal data; production refuses to start without it
         pii.configure(app.config["PII_KEY"], app.config["PII_PREVIOUS_KEYS"])
     db.init_app(app)
-    limits.trust_proxies(app)  # TRUSTED_PROXY_HOPS: who the client is, for the limits
     bounds.init_app(app)  # the first before_request hook: no over-long header or query after it
     limits.init_app(app)
     api = RegistryApi(app)
@@ -85,6 +81,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     strict_json.init_app(app)  # after _before_request: strict JSON bodies, URLs, headers
     app.after_request(_after_request)
     headers.init_app(app)  # HSTS when PUBLIC_BASE_URL is https
+    hot.init_app(app)  # in front of Flask: the 200s and 304s of the two hottest GETs
+    limits.trust_proxies(app)  # outermost, TRUSTED_PROXY_HOPS: who the client is, for the limits
     return app
 
 
@@ -99,8 +97,7 @@ def create_app_or_exit() -> Flask:
 
 def _before_request() -> Response | None:
     """Tag the request with an id; refuse bodies that are not JSON (415)."""
-    supplied = request.headers.get("X-Request-Id", "")
-    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.request_id = headers.request_id(request.headers.get("X-Request-Id", ""))
     if request.method in _BODY_METHODS and request.content_length and not request.is_json:
         return problems.problem(
             415, f"send the body as application/json, not {request.mimetype or 'nothing'}"
@@ -110,5 +107,5 @@ def _before_request() -> Response | None:
 
 def _after_request(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Content-Type-Options", headers.NOSNIFF)
     return response

@@ -60,6 +60,7 @@ _IGNORED = _SPACES + "-"
 _NEVER_USED = frozenset("O0I1LAEU")
 _UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 _UNIT_RE = re.compile(r"[A-Z0-9]+(?:[-.][A-Z0-9]+)?")
+_CANONICAL = re.compile(f"[{ALPHABET}]{{{CODE_LENGTH}}}")
 _SYMBOLS_HELP = "symbols are 2-9 and C F G H J M P Q R V W X"
 
 
@@ -123,8 +124,23 @@ class AddressCode:
         :raises InvalidCode: reason ``format`` or ``check``, with a message for the user.
         """
         code_text, slash, unit_text = text.partition("/")
-        code = cls(_collect_symbols(code_text, CODE_LENGTH, plus_after=8))
+        if _CANONICAL.fullmatch(code_text) is None:  # canonical already: nothing to collect
+            code_text = _collect_symbols(code_text, CODE_LENGTH, plus_after=8)
+        code = cls(code_text)
         return code.with_unit(unit_text) if slash else code
+
+    @classmethod
+    def stored(cls, symbols: str, unit: str | None = None) -> AddressCode:
+        """A code as the registry stored it (canonical symbols and unit), not checked again.
+
+        Every stored code was checked when it was minted or imported, and the database keeps
+        it canonical; reading it back need not repeat the check symbol and the Plus Code test.
+        Never for text from outside: that goes through :meth:`parse`.
+        """
+        code = object.__new__(cls)
+        object.__setattr__(code, "symbols", symbols)  # frozen: set once, as __init__ would
+        object.__setattr__(code, "unit", unit)
+        return code
 
     @classmethod
     def encode(cls, point: Point, sequence: str, unit: str | None = None) -> AddressCode:

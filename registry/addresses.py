@@ -105,12 +105,12 @@ def public_view_query() -> Select[tuple[object, ...]]:
 def view_from_row(row: Row[tuple[object, ...]]) -> AddressView:
     """Build an :class:`AddressView` from a row of :func:`public_view_query`."""
     m = row._asdict()
-    unit = m["unit"] or None
     successor = m["successor_code"]
     return AddressView(
-        code=AddressCode.parse(m["code"]).with_unit(unit),
+        # the registry's own codes, checked when they were minted: not parsed again
+        code=AddressCode.stored(m["code"], m["unit"] or None),
         status=m["status"],
-        successor=AddressCode.parse(successor) if successor else None,
+        successor=_stored_canonical(successor) if successor else None,
         lat=m["lat"],
         lon=m["lon"],
         accuracy_m=m["accuracy_m"],
@@ -129,6 +129,12 @@ def view_from_row(row: Row[tuple[object, ...]]) -> AddressView:
         updated_at=m["updated_at"],
         flag=m["flag"],
     )
+
+
+def _stored_canonical(text: str) -> AddressCode:
+    """A canonical code the registry stored as text (``CODE`` or ``CODE/UNIT``)."""
+    symbols, _, unit = text.partition("/")
+    return AddressCode.stored(symbols, unit or None)
 
 
 def get_address(session: Session, code: AddressCode) -> AddressView:

@@ -9,6 +9,9 @@ item (:func:`spend_per_item`).
 A key that is sent but unknown or revoked counts against the client's address
 (``RATELIMIT_BAD_KEY``); once that is spent, every key from the address is refused with 429
 *before* it is looked up, so a flood of guessed keys costs the database nothing.
+
+The lean reverse lookup (:mod:`api.hot`) trusts the keys and addresses it checked for
+``API_KEY_CACHE_SECONDS`` (:class:`~api.auth.cache.KeyCache`, one per app in each worker).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, ClassVar, ParamSpec, TypeVar
 
-from flask import g, request
+from flask import Flask, current_app, g, request
 
+from api.auth.cache import KeyCache
 from api.core import ResourceBlueprint, limiter, session
 from api.core.limits import Bucket, bad_key_limit, client_address, spend_more
 from api.core.resources import USUAL
@@ -28,6 +32,10 @@ from registry.errors import AuthenticationFailed, Forbidden
 HEADER = "X-API-Key"
 SCHEME = "apiKeyAuth"
 SECURITY: list[dict[str, list[str]]] = [{SCHEME: []}]
+#: The limiter scope of every business endpoint: one bucket per key (``api-client:ID``).
+KEY_SCOPE = "api-key"
+BAD_KEY_SCOPE = "bad-api-key"
+KEY_CACHE = "registry.api_key_cache"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,14 +53,33 @@ def current_client() -> ApiClientView:
     return client
 
 
-def _bad_keys() -> Bucket:
-    """The bucket of bad keys sent from this request's address."""
+def bad_key_bucket(limit: str, address: str) -> Bucket:
+    """The bucket of bad keys sent from ``address`` (as :func:`client_address` names it)."""
     return Bucket(
-        bad_key_limit(),
-        client_address(),
-        "bad-api-key",
+        limit,
+        address,
+        BAD_KEY_SCOPE,
         "too many unknown or revoked API keys from your address; try again later",
     )
+
+
+def client_bucket(client: ApiClientView) -> str:
+    """The key of ``client``'s bucket in the limiter store, shared by all business endpoints."""
+    return f"api-client:{client.id}"
+
+
+def key_cache(app: Flask) -> KeyCache:
+    """The keys and addresses ``app`` trusts for ``API_KEY_CACHE_SECONDS`` (made on first use)."""
+    cache: KeyCache | None = app.extensions.get(KEY_CACHE)
+    if cache is None:
+        cache = KeyCache(float(app.config["API_KEY_CACHE_SECONDS"]))
+        app.extensions[KEY_CACHE] = cache
+    return cache
+
+
+def _bad_keys() -> Bucket:
+    """The bucket of bad keys sent from this request's address."""
+    return bad_key_bucket(bad_key_limit(), client_address())
 
 
 def _authenticate(key: str) -> ApiClientView:
@@ -64,6 +91,7 @@ def _authenticate(key: str) -> ApiClientView:
     try:
         return authenticate(session(), key)
     except (AuthenticationFailed, Forbidden):
+        key_cache(current_app).forget_address(bad_keys.key)
         bad_keys.spend()
         raise
 
@@ -98,13 +126,13 @@ def _client_rate_limit() -> str:
 
 
 def _client_bucket() -> str:
-    return f"api-client:{current_client().id}"
+    return client_bucket(current_client())
 
 
 #: Decorators of a business MethodView. The last one wraps outermost, so the key is checked
 #: before the limiter asks for the key's bucket and limit.
 KEYED: list[Callable[..., Any]] = [
-    limiter.shared_limit(_client_rate_limit, scope="api-key", key_func=_client_bucket),
+    limiter.shared_limit(_client_rate_limit, scope=KEY_SCOPE, key_func=_client_bucket),
     require_api_key,
 ]
 

@@ -25,6 +25,8 @@ EMBEDDED_PG_PORT = "54329"
 PLACEHOLDER_SECRETS = frozenset({"", "dev", "secret", "changeme", "change-me", "development"})
 MIN_SECRET_LENGTH = 32
 DEFAULT_SETTINGS_FILE = "var/registry.env"
+#: Longest a revoked API key may keep working in a worker that had looked it up.
+MAX_API_KEY_CACHE_SECONDS = 60.0
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 #: The rate limits of the service, each checked at start-up ("600/minute", "10/second;1000/day").
@@ -139,6 +141,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "RATELIMIT_USER": environ.get("RATELIMIT_USER", "600/minute"),
         "RATELIMIT_PRINT_RUN": environ.get("RATELIMIT_PRINT_RUN", "10/hour"),
         "RATELIMIT_ENABLED": environ.get("RATELIMIT_ENABLED", "1") != "0",
+        # How long a worker trusts an API key it looked up: a revoked key works that long at most.
+        "API_KEY_CACHE_SECONDS": _float(environ, "API_KEY_CACHE_SECONDS", 5.0),
         "TRUSTED_PROXY_HOPS": _int(environ, "TRUSTED_PROXY_HOPS", 0),
         "GPS_ACCURACY_LIMIT_M": _float(environ, "GPS_ACCURACY_LIMIT_M", 30.0),
         "DUPLICATE_RADIUS_M": _float(environ, "DUPLICATE_RADIUS_M", 3.0),
@@ -181,6 +185,11 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"RATELIMIT_STORAGE_URI is memory:// but WORKERS={config['WORKERS']} processes share"
             " the limits (each would count alone): use Redis, e.g. redis://127.0.0.1:6379/0"
+        )
+    if not 0 <= config["API_KEY_CACHE_SECONDS"] <= MAX_API_KEY_CACHE_SECONDS:
+        raise ConfigError(
+            f"API_KEY_CACHE_SECONDS must be 0 (no cache) to {MAX_API_KEY_CACHE_SECONDS}:"
+            " a revoked key keeps working that long"
         )
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigError("TRUSTED_PROXY_HOPS must be 0 (no proxy) or more")

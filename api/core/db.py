@@ -100,6 +100,16 @@ def new_session() -> Session:
 
 def bind() -> Engine | Connection:
     """What the app's sessions are bound to: the engine, or the tests' one connection."""
-    factory = current_app.extensions[EXTENSION]
-    bound: Engine | Connection = factory.kw["bind"]
+    return bind_of(current_app)
+
+
+def bind_of(app: Flask) -> Engine | Connection:
+    """What ``app``'s sessions are bound to (outside a request: the lean paths)."""
+    bound: Engine | Connection = app.extensions[EXTENSION].kw["bind"]
     return bound
+
+
+def session_of(app: Flask) -> Session:
+    """A session of ``app``'s own, outside any request; the caller closes it."""
+    db_session: Session = app.extensions[EXTENSION]()
+    return db_session

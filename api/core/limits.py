@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -31,7 +32,12 @@ IPV6_PREFIX = 64
 
 def client_address() -> str:
     """What the per-client limits count a request by: its IPv4 address, or IPv6 /64 network."""
-    address = request.remote_addr or ""
+    return client_of(request.remote_addr or "")
+
+
+@lru_cache(maxsize=4096)
+def client_of(address: str) -> str:
+    """What the per-client limits count a request from ``address`` (the socket's peer) by."""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
@@ -116,11 +122,23 @@ class Bucket:
         """
         _take(self._limits(), cost, self.detail)
 
-    def _limits(self) -> list[Counted]:
-        # the same key layout as Flask-Limiter's: [prefix,] key, scope
-        prefix = str(current_app.config.get("RATELIMIT_KEY_PREFIX") or "")
-        args = [prefix, self.key, self.scope] if prefix else [self.key, self.scope]
+    def counted(self, prefix: str) -> list[Counted]:
+        """Each limit of the bucket with its identifiers under the store's key ``prefix``."""
+        args = identifiers(prefix, self.key, self.scope)
         return [(item, args) for item in parse_many(self.limit)]
+
+    def _limits(self) -> list[Counted]:
+        return self.counted(key_prefix(current_app))
+
+
+def key_prefix(app: Flask) -> str:
+    """The prefix of ``app``'s keys in the limiter store (``RATELIMIT_KEY_PREFIX``)."""
+    return str(app.config.get("RATELIMIT_KEY_PREFIX") or "")
+
+
+def identifiers(prefix: str, key: str, scope: str) -> list[str]:
+    """A bucket's identifiers in Flask-Limiter's key layout: [prefix,] key, scope."""
+    return [prefix, key, scope] if prefix else [key, scope]
 
 
 def spend_more(units: int, detail: str) -> None:
@@ -169,8 +187,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     # The one limiter serves every app of the process (the tests make many) and keeps some
-    # state of the app before: start from this app's key prefix, and its new store as alive
-    # (one marked dead by an earlier app would send this app's counts to the fallback).
+    # state of the app before: start from this app's key prefix and strategy, and its new
+    # store as alive (one marked dead by an earlier app would send this app's counts to the
+    # fallback).
     limiter._key_prefix = ""
+    limiter._strategy = None
     limiter.init_app(app)
     limiter._storage_dead = False

@@ -1,23 +1,22 @@
-"""The responses of the hot paths `GET /v1/addresses/{code}` and `GET /v1/reverse`.
+"""The full-stack responses of the hot paths `GET /v1/addresses/{code}` and `GET /v1/reverse`.
 
-The reads run on a connection per worker thread with prepared statements
-(:mod:`registry.lookups`). The bodies are the same as the schemas' dumps (``AddressOut``,
-``NearbyPage``; ``tests/api/v1/test_lookup.py`` holds them equal) without marshmallow's
-per-field machinery.
+Most of these requests never get here: the lean path (:mod:`api.hot`) answers their 200s and
+304s in front of Flask. What it hands over (a code in a form it does not read, a code no
+address has, a limit spent, a bad key, any doubt) runs here, through the whole stack. Both
+paths read with the same prepared statements (:mod:`registry.lookups`) and send the same
+bytes (:mod:`api.hot.bodies`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from api.core import etag
 from api.core.db import bind
-from api.v1.schemas import present_address
+from api.hot import JSON, encode, nearby_body, public_body
 from geo import AddressCode, Point
 from registry import AddressView
-from registry.lookups import Nearby, read
+from registry.lookups import read
 
 
 def find_address(code: AddressCode) -> AddressView:
@@ -28,33 +27,16 @@ def find_address(code: AddressCode) -> AddressView:
     return read(bind(), lambda lookup: lookup.get(code))
 
 
-def public_body(view: AddressView) -> dict[str, Any]:
-    """``AddressOut().dump(view)`` without marshmallow (the same dictionary)."""
-    body = present_address(view)
-    updated = body["updated_at"]
-    body["updated_at"] = updated.isoformat() if updated is not None else None
-    return body
-
-
-def _json(body: Any) -> Response:
-    return current_app.response_class(current_app.json.dumps(body), mimetype="application/json")
-
-
 def address_response(code: AddressCode) -> Response:
-    """The 200 response of a lookup: JSON body and the version as ``ETag``."""
+    """The 200 response of a lookup (its version as ``ETag``), or 304 for a current ETag."""
     view = find_address(code)
-    response = _json(public_body(view))
+    if request.if_none_match.contains_weak(str(view.version)):
+        response = current_app.response_class(status=304)
+    else:
+        body = public_body(view, _base_url(), request.script_root)
+        response = current_app.response_class(encode(body), mimetype=JSON)
     response.headers["ETag"] = etag(view.version)
     return response
-
-
-def nearby_body(found: list[Nearby]) -> dict[str, Any]:
-    """``NearbyPage().dump({"items": found})`` without marshmallow (the same dictionary)."""
-    return {
-        "items": [
-            public_body(item.address) | {"distance_m": round(item.distance_m, 1)} for item in found
-        ]
-    }
 
 
 def nearby_response(point: Point, *, radius_m: float, limit: int) -> Response:
@@ -64,4 +46,9 @@ def nearby_response(point: Point, *, radius_m: float, limit: int) -> Response:
     :raises InvalidInput: radius or limit out of range.
     """
     found = read(bind(), lambda lookup: lookup.nearest(point, radius_m=radius_m, limit=limit))
-    return _json(nearby_body(found))
+    body = nearby_body(found, _base_url(), request.script_root)
+    return current_app.response_class(encode(body), mimetype=JSON)
+
+
+def _base_url() -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"])

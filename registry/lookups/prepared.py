@@ -27,7 +27,12 @@ from sqlalchemy.dialects import postgresql
 from geo import AddressCode, Point
 from registry.addresses import AddressView, public_view_query, view_from_row
 from registry.errors import NotFound
-from registry.lookups.reverse import EXTRA_ROWS, Nearby, check_nearest_arguments, nearest_query
+from registry.lookups.reverse import (
+    EXTRA_ROWS,
+    Nearby,
+    check_nearest_arguments,
+    nearest_query,
+)
 from registry.models import Address
 
 
@@ -89,10 +94,11 @@ _PROBE_LON, _PROBE_LAT, _PROBE_RADIUS, _PROBE_ROWS = 101.0123456789, 11.09876543
 
 @cache
 def nearest_statement() -> Statement:
-    """The nearest active addresses to (``$1`` lon, ``$2`` lat) within ``$3`` m, ``$4`` rows.
+    """The ``$5`` nearest active addresses to (``$1`` lon, ``$2`` lat) within ``$3`` m.
 
-    Compiled from :func:`registry.lookups.reverse.nearest_query`; its constant parameters (the SRID,
-    the status) are written into the SQL.
+    Compiled from :func:`registry.lookups.reverse.nearest_query` (``$4`` rows in sphere order);
+    its constant parameters (the SRID, the status) are written into the SQL. The rows come in
+    the answer's order.
 
     :raises RuntimeError: when nearest_query takes a parameter this does not know.
     """
@@ -112,7 +118,13 @@ def nearest_statement() -> Statement:
         raise RuntimeError(f"nearest_query has an unexpected parameter {match[1]}={value!r}")
 
     sql = re.sub(r"%\((\w+)\)s", parameter, sql)
-    return _statement("registry_nearest", "float8, float8, float8, int", query, sql)
+    # The answer's order (registry.lookups.reverse.answer_order: distance, then the canonical
+    # code in code-point order) and its limit, in the database: only the rows returned travel.
+    sql = (
+        f"SELECT * FROM ({sql}) AS nearest ORDER BY distance_m,"  # noqa: S608  # our compiled SQL
+        " CASE WHEN unit = '' THEN code ELSE code || '/' || unit END COLLATE \"C\" LIMIT $5"
+    )
+    return _statement("registry_nearest", "float8, float8, float8, int, int", query, sql)
 
 
 class AddressLookup:
@@ -161,10 +173,8 @@ class AddressLookup:
         """
         check_nearest_arguments(point, radius_m, limit)
         statement = nearest_statement()
-        rows = self._execute(statement, (point.lon, point.lat, radius_m, limit + EXTRA_ROWS))
-        found = [
+        values = (point.lon, point.lat, radius_m, limit + EXTRA_ROWS, limit)
+        return [
             Nearby(view_from_row(_Row(statement.columns, row)), float(row[-1]))  # type: ignore[arg-type]  # _Row quacks like the Row view_from_row reads
-            for row in rows
+            for row in self._execute(statement, values)
         ]
-        found.sort(key=lambda item: (item.distance_m, item.address.code.canonical))
-        return found[:limit]

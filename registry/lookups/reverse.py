@@ -44,10 +44,20 @@ def nearest(
     :raises InvalidInput: for a radius or limit out of range.
     """
     check_nearest_arguments(point, radius_m, limit)
-    rows = session.execute(nearest_query(point, radius_m, limit + EXTRA_ROWS)).all()
-    found = [Nearby(view_from_row(row), float(row.distance_m)) for row in rows]
-    found.sort(key=lambda item: (item.distance_m, item.address.code.canonical))
-    return found[:limit]
+    rows = sorted(
+        session.execute(nearest_query(point, radius_m, limit + EXTRA_ROWS)).all(),
+        key=lambda row: answer_order(row.distance_m, row.code, row.unit),
+    )
+    return [Nearby(view_from_row(row), float(row.distance_m)) for row in rows[:limit]]
+
+
+def answer_order(distance_m: float, code: str, unit: str) -> tuple[float, str]:
+    """Where a row of :func:`nearest_query` stands in the answer: nearest first, then by code.
+
+    Rows are put in order before any becomes a view, so only the ones returned are built;
+    ``code`` and ``unit`` are the row's columns, which order as the canonical code does.
+    """
+    return float(distance_m), f"{code}/{unit}" if unit else code
 
 
 def nearest_query(point: Point, radius_m: float, limit: int) -> Select[tuple[object, ...]]:

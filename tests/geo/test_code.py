@@ -282,3 +282,13 @@ def test_recover_local_round_trip(code: AddressCode, km: float, bearing: float) 
     reference = Point(lon=lon, lat=lat)
     assert AddressCode.recover_local(code.local_form(), reference) == code
     assert AddressCode.recover_local(code.local_form().lower().replace("+", ""), reference) == code
+
+
+@pytest.mark.parametrize("unit", [None, "1205", "B-12"])
+def test_a_stored_code_is_the_parsed_one(unit: str | None) -> None:
+    parsed = AddressCode.parse("7PH875FV6R2W").with_unit(unit)
+    stored = AddressCode.stored("7PH875FV6R2W", unit)
+    assert stored == parsed and hash(stored) == hash(parsed)
+    assert (stored.display, stored.canonical) == (parsed.display, parsed.canonical)
+    with pytest.raises(AttributeError):
+        stored.unit = "X"  # type: ignore[misc]  # frozen, as a parsed code is

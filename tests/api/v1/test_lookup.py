@@ -1,4 +1,8 @@
-"""GET /v1/addresses/{code} on the hot path: the same body as the schema, the same errors."""
+"""GET /v1/addresses/{code} on the full stack: the same body as the schema, the same errors.
+
+Most lookups are answered in front of Flask (``tests/api/hot``); these call the full stack's
+functions themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.core.db import bind
+from api.hot import nearby_body, public_body
 from api.v1 import lookup as api_lookup
-from api.v1.lookup import find_address, nearby_body, public_body
+from api.v1.lookup import address_response, find_address
 from api.v1.schemas import AddressOut, NearbyPage
 from geo.code import AddressCode
 from geo.point import Point
@@ -25,10 +30,22 @@ def test_body_is_what_the_schema_dumps(app: Flask, client: FlaskClient, tester: 
     response = client.get(f"/v1/addresses/{created['code']}")
     assert response.status_code == 200
     assert response.headers["ETag"] == '"1"'
+    base = app.config["PUBLIC_BASE_URL"]
     with app.test_request_context():
         view = find_address(AddressCode.parse(created["code"]))
-        assert public_body(view) == AddressOut().dump(view)
+        assert public_body(view, base) == AddressOut().dump(view)
         assert response.json == AddressOut().dump(view)
+    with app.test_request_context(base_url="http://localhost/registry"):  # mounted under a path
+        assert public_body(view, base, "/registry") == AddressOut().dump(view)
+
+
+def test_a_current_etag_is_answered_with_304(app: Flask, tester: Tester) -> None:
+    created = tester.add_household()
+    code = AddressCode.parse(created["code"])
+    for tag, status in (('"1"', 304), ('W/"1"', 304), ("*", 304), ('"2"', 200)):
+        with app.test_request_context(headers={"If-None-Match": tag}):
+            response = address_response(code)
+        assert (response.status_code, response.headers["ETag"]) == (status, '"1"')
 
 
 def test_errors_are_unchanged(client: FlaskClient) -> None:
@@ -72,4 +89,6 @@ def test_reverse_body_is_what_the_schema_dumps(app: Flask, tester: Tester) -> No
     with app.test_request_context():
         found = nearest(tester.db, Point(106.215, 21.28495), radius_m=500, limit=5)
         assert len(found) == 2
-        assert nearby_body(found) == NearbyPage().dump({"items": found})
+        assert nearby_body(found, app.config["PUBLIC_BASE_URL"]) == NearbyPage().dump(
+            {"items": found}
+        )

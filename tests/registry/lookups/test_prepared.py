@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -11,12 +13,13 @@ from geo.code import AddressCode
 from geo.point import Point
 from registry.access.actors import Actor
 from registry.access.users import create_user
-from registry.addresses import get_address
+from registry.addresses import AddressView, get_address, view_from_row
 from registry.dwellings import Location, Rules, StructuredAddress
 from registry.errors import NotFound
 from registry.households import Head, Registration, register_household
 from registry.lookups.prepared import AddressLookup, lookup_statement, nearest_statement
 from registry.lookups.reverse import nearest
+from tests.support.business import insert_addresses, scatter
 
 
 def registered(db: Session) -> AddressCode:
@@ -66,7 +69,8 @@ def test_nearest_statement_takes_the_point_radius_and_rows() -> None:
     prepare = nearest_statement().prepare
     assert "ST_MakePoint($1, $2)" in prepare
     assert "$3) ORDER BY" in prepare
-    assert prepare.rstrip().endswith("LIMIT $4")
+    assert "LIMIT $4) AS nearest ORDER BY distance_m" in prepare  # sphere order, extra rows
+    assert prepare.rstrip().endswith('COLLATE "C" LIMIT $5')  # the answer's order and limit
     assert "addresses.status = 'active'" in prepare
 
 
@@ -93,3 +97,32 @@ def test_nearest_refuses_what_the_registry_refuses(db: Session) -> None:
         lookup.nearest(Point(100.0, 10.0))
     with pytest.raises(InvalidInput):
         lookup.nearest(Point(106.2, 21.2), radius_m=0)
+
+
+def test_nearest_builds_only_the_views_it_returns(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    insert_addresses(db, scatter(random.Random(3), Point(106.215, 21.2849), 8, 0.001))  # noqa: S311
+    lookup = AddressLookup(db.connection().connection.dbapi_connection)  # type: ignore[arg-type]
+    built: list[object] = []
+
+    def counting(row: Any) -> AddressView:
+        built.append(row)
+        return view_from_row(row)
+
+    monkeypatch.setattr("registry.lookups.prepared.view_from_row", counting)
+    found = lookup.nearest(Point(106.215, 21.2849), radius_m=1000.0, limit=2)
+    assert len(found) == len(built) == 2
+    assert found == nearest(db, Point(106.215, 21.2849), radius_m=1000.0, limit=2)
+
+
+def test_nearest_orders_ties_as_the_registry_does(db: Session) -> None:
+    """Units of one building share its point: the canonical code decides, in code-point order."""
+    building = scatter(random.Random(8), Point(106.215, 21.2849), 1, 0.0001)[0]  # noqa: S311
+    units = ["", "B-12", "1205", "7.1", "12"]
+    insert_addresses(db, [building | {"unit": unit} for unit in units])
+    lookup = AddressLookup(db.connection().connection.dbapi_connection)  # type: ignore[arg-type]
+    here = Point(106.2, 21.28)
+    found = lookup.nearest(here, radius_m=5000.0, limit=4)
+    assert found == nearest(db, here, radius_m=5000.0, limit=4)
+    assert [item.address.code.unit for item in found] == [None, "12", "1205", "7.1"]
