@@ -5,20 +5,25 @@ address, suggestions for a code that fails its check or is unknown, a component-
 match of the typed address and the distance to a given point.
 
 A batch is answered with a constant number of database round trips whatever its size: one
-query looks up every code and every suggestion candidate of every item (``code = ANY(...)`` on
-the unique (code, unit) index), a second one, only when some well-formed code is unknown, looks
-up the other codes of those cells, and the names of provinces and communes come from the
-cached gazetteer (at most one more query).
+statement, prepared once per connection (:func:`batch_statement`: ``code = ANY($1)`` on the
+unique (code, unit) index), looks up every code and every suggestion candidate of every item;
+it runs a second time, only when some well-formed code is unknown, for the other codes of those
+cells; the names of provinces and communes come from the cached gazetteer (at most one more
+query). The lookups run on the connection of :func:`registry.lookups.connections.read`, as the
+hot paths of :mod:`registry.lookups.prepared` do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import String, Text, any_, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Engine, String, Text, any_, bindparam
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from geo import AddressCode, InvalidCode, Point, distance_m
@@ -46,6 +51,8 @@ from registry.address_text import (
     read_address,
 )
 from registry.addresses import AddressView, public_view_query, view_from_row
+from registry.lookups.connections import read
+from registry.lookups.prepared import Statement, _Row
 from registry.lookups.suggestions import candidate_codes
 from registry.models import Address
 
@@ -149,10 +156,12 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class _Invalid:
-    """A code that could not be parsed, and the valid codes one typing error away."""
+    """A code that could not be parsed, its symbols as typed, and the valid codes one typing
+    error away (what that error is, is worked out only for the registered ones)."""
 
     error: InvalidCode
-    candidates: tuple[Candidate, ...]
+    typed: str
+    candidates: tuple[AddressCode, ...]
 
 
 def validate(
@@ -167,15 +176,16 @@ def validate_batch(
 ) -> list[ValidationResult]:
     """Validate codes, in request order, with at most three database round trips in all."""
     policy = policy or Policy()
+    bind = session.get_bind()
     parsed = [_parse(request.code) for request in requests]
     codes = [p for p in parsed if isinstance(p, AddressCode)]
     wanted = {_key(code) for code in codes}
-    wanted |= {_key(c.code) for p in parsed if isinstance(p, _Invalid) for c in p.candidates}
-    found = _lookup(session, wanted)
+    wanted |= {_key(code) for p in parsed if isinstance(p, _Invalid) for code in p.candidates}
+    found = _lookup(bind, wanted)
     unknown = [code for code in codes if _key(code) not in found]
     siblings = {code: _sibling_candidates(code) for code in unknown}
     if siblings:
-        found |= _lookup(session, {_key(c.code) for cs in siblings.values() for c in cs})
+        found |= _lookup(bind, {_key(c.code) for cs in siblings.values() for c in cs})
     places = gazetteer(session) if any(r.address_text for r in requests) else None
     return [
         _result(request, item, found, siblings, places, policy)
@@ -187,11 +197,7 @@ def _parse(text: str) -> AddressCode | _Invalid:
     try:
         return AddressCode.parse(text)
     except InvalidCode as error:
-        typed = typed_symbols(text)
-        candidates = (
-            Candidate(code, *describe_edit(typed, code.symbols)) for code in candidate_codes(text)
-        )
-        return _Invalid(error, tuple(candidates))
+        return _Invalid(error, typed_symbols(text), tuple(candidate_codes(text)))
 
 
 def _key(code: AddressCode) -> _Key:
@@ -207,18 +213,49 @@ def _sibling_candidates(code: AddressCode) -> list[Candidate]:
     return candidates
 
 
-def _lookup(session: Session, keys: Iterable[_Key]) -> dict[_Key, AddressView]:
-    """The addresses with these (code, unit) keys, in one indexed query."""
-    keys = set(keys)
+def _typo_candidates(invalid: _Invalid, found: dict[_Key, AddressView]) -> Iterator[Candidate]:
+    """The registered codes among ``invalid``'s candidates, with the typing error of each."""
+    for code in invalid.candidates:
+        if _key(code) in found:
+            yield Candidate(code, *describe_edit(invalid.typed, code.symbols))
+
+
+@cache
+def batch_statement() -> Statement:
+    """The public views of the addresses whose code is one of ``$1`` and unit one of ``$2``.
+
+    Compiled from :func:`registry.addresses.public_view_query`, like the statements of
+    :mod:`registry.lookups.prepared`, with the digest of its SQL in its name.
+
+    :raises RuntimeError: when public_view_query takes a parameter of its own.
+    """
+    codes = bindparam("codes", type_=postgresql.ARRAY(String(12)))
+    units = bindparam("units", type_=postgresql.ARRAY(Text))
+    query = public_view_query().where(Address.code == any_(codes), Address.unit == any_(units))
+    compiled = query.compile(dialect=postgresql.psycopg2.dialect())  # type: ignore[no-untyped-call]  # SQLAlchemy leaves the dialect constructor untyped
+    if set(compiled.params) != {"codes", "units"}:
+        raise RuntimeError(f"public_view_query has unexpected parameters {compiled.params}")
+    sql = re.sub(r"%\((codes|units)\)s", lambda m: "$1" if m[1] == "codes" else "$2", str(compiled))
+    # The digest in the name: a connection that outlives a change of the query prepares the
+    # new one instead of running the old.
+    name = f"registry_addresses_by_codes_{hashlib.sha256(sql.encode()).hexdigest()[:10]}"
+    columns = tuple(str(column.key) for column in query.selected_columns)
+    return Statement(name, f"PREPARE {name} (text[], text[]) AS {sql}", columns)
+
+
+def _lookup(bind: Engine | Connection, keys: set[_Key]) -> dict[_Key, AddressView]:
+    """The addresses with these (code, unit) keys, in one run of :func:`batch_statement`."""
     if not keys:
         return {}
-    codes = bindparam("codes", sorted({code for code, _ in keys}), type_=ARRAY(String(12)))
-    units = bindparam("units", sorted({unit for _, unit in keys}), type_=ARRAY(Text))
-    rows = session.execute(
-        public_view_query().where(Address.code == any_(codes), Address.unit == any_(units))
-    )
-    views = (view_from_row(row) for row in rows)
-    return {key: view for view in views if (key := _key(view.code)) in keys}
+    statement = batch_statement()
+    values = (sorted({code for code, _ in keys}), sorted({unit for _, unit in keys}))
+    rows = read(bind, lambda lookup: lookup._execute(statement, values))
+    code, unit = statement.columns.index("code"), statement.columns.index("unit")
+    return {
+        (row[code], row[unit]): view_from_row(_Row(statement.columns, row))  # type: ignore[arg-type]  # _Row quacks like the Row view_from_row reads
+        for row in rows
+        if (row[code], row[unit]) in keys
+    }
 
 
 def _result(
@@ -229,9 +266,12 @@ def _result(
     places: Gazetteer | None,
     policy: Policy,
 ) -> ValidationResult:
-    read = read_address(request.address_text, places) if places and request.address_text else None
+    reading = (
+        read_address(request.address_text, places) if places and request.address_text else None
+    )
     if isinstance(parsed, _Invalid):
-        suggestions = _suggestions(parsed.candidates, found, request, read, policy)
+        candidates = _typo_candidates(parsed, found)
+        suggestions = _suggestions(candidates, found, request, reading, policy)
         check = parsed.error.reason == "check"
         return ValidationResult(
             verdict=Verdict.INVALID_CHECK if check else Verdict.INVALID_FORMAT,
@@ -243,7 +283,7 @@ def _result(
         )
     view = found.get(_key(parsed))
     if view is None:
-        suggestions = _suggestions(siblings.get(parsed, []), found, request, read, policy)
+        suggestions = _suggestions(siblings.get(parsed, []), found, request, reading, policy)
         return ValidationResult(
             verdict=Verdict.NOT_FOUND,
             action=Action.CONFIRM if len(suggestions) == 1 else Action.FIX,
@@ -253,18 +293,18 @@ def _result(
             code=parsed,
             suggestions=suggestions,
         )
-    return _registered(request, parsed, view, read, policy)
+    return _registered(request, parsed, view, reading, policy)
 
 
 def _registered(
     request: ValidationRequest,
     code: AddressCode,
     view: AddressView,
-    read: ReadAddress | None,
+    reading: ReadAddress | None,
     policy: Policy,
 ) -> ValidationResult:
     """The verdict on a registered code: VALID or RETIRED, with the match and distance."""
-    match = compare(read, view) if read is not None else None
+    match = compare(reading, view) if reading is not None else None
     distance = _distance(request.location, view)
     if view.status == "retired":
         successor = view.successor
@@ -317,7 +357,7 @@ def _suggestions(
     candidates: Iterable[Candidate],
     found: dict[_Key, AddressView],
     request: ValidationRequest,
-    read: ReadAddress | None,
+    reading: ReadAddress | None,
     policy: Policy,
 ) -> tuple[Suggestion, ...]:
     """Registered active codes among ``candidates``, best first (typed address, distance)."""
@@ -331,7 +371,7 @@ def _suggestions(
                 view,
                 candidate.edit,
                 candidate.position,
-                compare(read, view) if read is not None else None,
+                compare(reading, view) if reading is not None else None,
                 _distance(request.location, view),
             )
         )
