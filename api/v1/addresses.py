@@ -42,6 +42,7 @@ class Address(ResourceView):
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit, methods=["GET"])]
 
     @blp.response(200, AddressOut, description="The address; `ETag` is its version")
+    @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
     @blp.problems(404, (422, "Not a valid code (format/check)"), 429)
     def get(self, code: str) -> Response:
         """Look up an address: code, status, successor, location and formatted address.
