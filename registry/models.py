@@ -14,7 +14,6 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Computed,
     DateTime,
     FetchedValue,
     Float,
@@ -85,17 +84,26 @@ class Address(Base):
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     #: Why the record needs an official's review, e.g. a corrected point far from its cell.
     flag: Mapped[str | None] = mapped_column(Text)
-    #: The folded structured address (migration 0004), for trigram search within an area.
-    search_key: Mapped[str | None] = mapped_column(
-        Text,
-        Computed("registry_address_key(house_number, alley, street, hamlet)", persisted=True),
-    )
     #: Position in the change feed; a trigger sets it on every insert and update.
     change_seq: Mapped[int] = mapped_column(
         BigInteger, server_default=FetchedValue(), server_onupdate=FetchedValue()
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AddressName(Base):
+    """A street or hamlet name in use in a commune (kept by triggers on addresses; search)."""
+
+    __tablename__ = "address_names"
+    __table_args__ = (CheckConstraint("kind IN ('street', 'hamlet')", name="address_name_kind"),)
+
+    commune_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    #: As registered: addresses are found by it (``addresses.street`` or ``hamlet``).
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    #: ``registry_fold(name)``, for trigram matching.
+    name_key: Mapped[str] = mapped_column(Text)
 
 
 class Household(Base):

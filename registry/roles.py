@@ -25,6 +25,7 @@ from registry.errors import RegistryError
 APP_GRANTS: dict[str, str] = {
     "admin_units": "SELECT",
     "addresses": "SELECT, INSERT, UPDATE",
+    "address_names": "SELECT, INSERT",
     "households": "SELECT, INSERT, UPDATE",
     "cell_sequences": "SELECT, INSERT, UPDATE",
     "users": "SELECT, INSERT, UPDATE",
@@ -41,6 +42,7 @@ APP_GRANTS: dict[str, str] = {
 READ_GRANTS: dict[str, str] = {
     "admin_units": "SELECT",
     "addresses": "SELECT",
+    "address_names": "SELECT",
 }
 
 

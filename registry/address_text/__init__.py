@@ -13,6 +13,9 @@ from registry.address_text.matching import (
     Status,
     compare,
     house_key,
+    name_terms,
+    same_name,
+    typed_names,
 )
 from registry.address_text.parts import has_diacritics
 from registry.address_text.reading import ReadAddress, read_address
@@ -30,5 +33,8 @@ __all__ = [
     "gazetteer",
     "has_diacritics",
     "house_key",
+    "name_terms",
     "read_address",
+    "same_name",
+    "typed_names",
 ]

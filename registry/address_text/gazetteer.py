@@ -113,6 +113,10 @@ class Gazetteer:
         """Communes named ``text`` (in ``provinces`` when given), best match first."""
         return self._named(text, "commune", provinces, type_word)
 
+    def communes_of(self, provinces: Collection[str]) -> list[str]:
+        """The codes of the communes of ``provinces``, in code order."""
+        return sorted(unit.code for code in provinces for unit in self._communes_of.get(code, []))
+
     def similar_communes(self, text: str, provinces: Collection[str]) -> list[NameMatch]:
         """Communes of ``provinces`` whose names are close spellings of ``text`` (typos)."""
         typed = fold(text)

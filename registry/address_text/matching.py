@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from geo import accent_key, fold
 from registry.address_text.gazetteer import Quality
@@ -148,8 +149,13 @@ def _area(guess: AreaGuess | None, code: str, registered: str) -> ComponentMatch
 # --- names ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def compare_names(typed: str, registered: str) -> tuple[Status, str | None]:
-    """Two names: confirmed, corrected (accents or spelling) or mismatch."""
+    """Two names: confirmed, corrected (accents or spelling) or mismatch.
+
+    Cached: a search compares the same typed names with the same registered ones again and
+    again, one candidate address after another.
+    """
     if accent_key(typed) == accent_key(registered):
         return Status.CONFIRMED, None
     folded_typed, folded_registered = fold(typed), fold(registered)
@@ -170,6 +176,27 @@ def _without_type(name: str) -> str:
     if len(parts) == 1 and parts[0].type_word and not parts[0].value.isdigit():
         return parts[0].value
     return name
+
+
+def typed_names(read: ReadAddress) -> tuple[str, ...]:
+    """The street and hamlet names of a reading, as typed: the labelled ones, then the others."""
+    return tuple(name for name in (read.street, read.hamlet, *read.others) if name)
+
+
+def name_terms(read: ReadAddress) -> tuple[str, ...]:
+    """The typed street and hamlet names, folded and without their type words, for search.
+
+    "Thôn Cẩm Giàng" is searched as ``cam giang``: the type word names half the commune. A
+    bare number keeps it ("Tổ dân phố 3"), as :func:`compare` does.
+    """
+    terms = (fold(_without_type(name)) for name in typed_names(read))
+    return tuple(dict.fromkeys(term for term in terms if term))
+
+
+def same_name(typed: str, registered: str) -> bool:
+    """Whether a typed street or hamlet name is the registered one, up to type words, accents
+    and a typo (confirmed or corrected, as :func:`compare` would say)."""
+    return _name_match(typed, registered).status in {Status.CONFIRMED, Status.CORRECTED}
 
 
 def _names(read: ReadAddress, view: AddressView, others: list[str]) -> dict[str, ComponentMatch]:

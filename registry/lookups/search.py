@@ -1,23 +1,38 @@
-"""Address search: structure the query, filter by commune or province, rank with trigrams.
+"""Address search: structure the query, match its names in the area, fetch addresses by btree.
 
 A query is first read as an address (house number, alley, street or hamlet names, commune, province;
-``registry.address_text.reading``). The administrative part becomes a filter on indexed columns, the
-names a pg_trgm word-similarity condition on the folded structured address (the GIN index
-``addresses_area_search_key`` of migration 0004), so no query scans the addresses table. The
-candidates are then ranked in Python, component by component (``registry.address_text.matching``):
-exact accents first, then folded and close spellings.
+``registry.address_text.reading``). The administrative part chooses the communes to search (for a
+province, all of its communes). The street and hamlet names, without their type words, are
+matched by trigrams against the names in use in those communes (``address_names`` of migration
+0007: a few hundred rows a commune, so the work is bounded by the commune, not by the table).
+The addresses are then fetched by btree: the typed house number under any matching name, and
+some of the addresses under the names that read as the typed one. The candidates are ranked in
+Python, component by component (``registry.address_text.matching``): exact accents first, then
+folded and close spellings.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, String, any_, bindparam, func, literal, select
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    Text,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from geo import fold
 from registry.address_text import (
     AddressMatch,
     ReadAddress,
@@ -27,11 +42,14 @@ from registry.address_text import (
     gazetteer,
     has_diacritics,
     house_key,
+    name_terms,
     read_address,
+    same_name,
+    typed_names,
 )
 from registry.addresses import AddressView, public_view_query, view_from_row
 from registry.errors import InvalidInput
-from registry.models import Address
+from registry.models import Address, AddressName
 
 MAX_HITS = 50
 #: Word similarity (pg_trgm) a name must reach to be a candidate: tolerates a typo or two.
@@ -39,6 +57,20 @@ WORD_SIMILARITY = 0.5
 #: Candidates fetched per result asked for, to be ranked in Python.
 CANDIDATES_PER_RESULT = 5
 MAX_CANDIDATES = 250
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A street or hamlet name of the area that a name of the query matches."""
+
+    #: The best word similarity of a typed name to it.
+    similarity: float
+    #: The communes of the area that use it.
+    communes: tuple[str, ...]
+
+
+#: The matching names by (kind, name as registered).
+Names = Mapping[tuple[str, str], NameMatch]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +84,15 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchPlan:
-    """The structured query: the area to search in and what to rank by."""
+    """The structured query: the area to search in and what to look for."""
 
     read: ReadAddress
+    #: The communes to search in (those of the province, for a province search).
     communes: tuple[str, ...]
-    provinces: tuple[str, ...]
-    names: str
-    house: str | None
+    #: The typed street and hamlet names, folded, without type words.
+    terms: tuple[str, ...]
+    #: The typed house number as ``lower(house_number)`` may hold it.
+    houses: tuple[str, ...]
 
 
 def search(
@@ -75,18 +109,20 @@ def search(
         names no area when no ``commune`` or ``province`` is given.
     """
     plan = plan_search(session, q, commune=commune, province=province, limit=limit)
-    cap = min(MAX_CANDIDATES, limit * CANDIDATES_PER_RESULT)
-    session.execute(
-        select(func.set_config("pg_trgm.word_similarity_threshold", str(WORD_SIMILARITY), True))
-    )
-    rows = session.execute(search_query(plan, cap)).all()
-    hits = []
-    for row in rows:
+    names = matched_names(session, plan)
+    if plan.terms and not names and not plan.houses:
+        return []
+    hits: dict[tuple[str, str], tuple[tuple[float, int, float], SearchHit]] = {}
+    for row in session.execute(candidates_query(plan, names, limit)):
+        if (row.code, row.unit) in hits:
+            continue
         view = view_from_row(row)
         match = compare(plan.read, view)
-        hits.append((_rank(match, row.similarity), SearchHit(view, match.typed_score(), match)))
-    hits.sort(key=lambda item: (item[0], item[1].address.code.canonical))
-    return [hit for _, hit in hits[:limit]]
+        similarity = _similarity(names, view) if plan.terms else 1.0
+        hit = SearchHit(view, match.typed_score(), match)
+        hits[(row.code, row.unit)] = (_rank(match, similarity), hit)
+    ranked = sorted(hits.values(), key=lambda item: (item[0], item[1].address.code.canonical))
+    return [hit for _, hit in ranked[:limit]]
 
 
 def plan_search(
@@ -97,7 +133,7 @@ def plan_search(
     province: str | None = None,
     limit: int = 10,
 ) -> SearchPlan:
-    """Read ``q`` and decide the area filter and the ranking terms.
+    """Read ``q`` and decide the area and what to look for in it.
 
     :raises InvalidInput: see :func:`search`.
     """
@@ -123,34 +159,126 @@ def plan_search(
             "name a commune or province in q, or give commune or province",
             {"q": ["no commune or province found; add one (e.g. 'Phường Bắc Giang')"]},
         )
-    names = fold(" ".join(filter(None, (read.street, read.hamlet, *read.others))))
-    return SearchPlan(read, communes, provinces, names, house_key(read.house_number))
+    if not communes:
+        communes = tuple(places.communes_of(provinces))
+    return SearchPlan(read, communes, name_terms(read), house_forms(read.house_number))
 
 
-def search_query(plan: SearchPlan, cap: int) -> Select[tuple[object, ...]]:
-    """The candidate query of a plan: indexed filters, ordered for the cut at ``cap``."""
-    key = Address.search_key
-    query = public_view_query().where(Address.status == "active")
-    if plan.communes:
-        codes = bindparam("communes", list(plan.communes), type_=ARRAY(String(5)))
-        query = query.where(Address.commune_code == any_(codes))
-    else:
-        codes = bindparam("provinces", list(plan.provinces), type_=ARRAY(String(5)))
-        query = query.where(Address.province_code == any_(codes))
-    order: list[Any] = []
-    if plan.house is not None:
-        house = func.replace(func.registry_fold(Address.house_number), " ", "")
-        order.append((house == plan.house).desc())
-    similarity: ColumnElement[float]
-    if plan.names:
-        terms = literal(plan.names)
-        similarity = func.word_similarity(terms, key)
-        query = query.where(terms.op("<%")(key))
-        order.append(similarity.desc())
-    else:
-        similarity = literal(1.0, Float)
-    order += [Address.code, Address.unit]
-    return query.add_columns(similarity.label("similarity")).order_by(*order).limit(cap)
+def house_forms(house_number: str | None) -> tuple[str, ...]:
+    """The forms of a typed house number to look up in ``lower(house_number)``.
+
+    As typed and as compared (folded, no spaces); for "34/5" also "5" (house 5 in alley 34, as
+    :func:`registry.address_text.compare` reads it).
+    """
+    key = house_key(house_number)
+    if house_number is None or key is None:
+        return ()
+    forms = {house_number.strip().lower(), key}
+    if "/" in key:
+        forms.add(key.rsplit("/", 1)[1])
+    return tuple(sorted(forms))
+
+
+def matched_names(session: Session, plan: SearchPlan) -> Names:
+    """The names of the plan's area that its terms match (none when it has no terms)."""
+    if not plan.terms:
+        return {}
+    similarity: dict[tuple[str, str], float] = {}
+    communes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for commune, kind, name, value in session.execute(names_query(plan)):
+        similarity[(kind, name)] = max(value, similarity.get((kind, name), 0.0))
+        communes[(kind, name)].append(commune)
+    return {
+        key: NameMatch(value, tuple(sorted(communes[key]))) for key, value in similarity.items()
+    }
+
+
+def names_query(plan: SearchPlan) -> Select[str, str, str, float]:
+    """The street and hamlet names of the area in which a term of ``plan`` is found, typo and
+    all (pg_trgm word similarity: "cam giang" is found in "thon cam giang")."""
+    terms = (
+        func.unnest(bindparam("terms", list(plan.terms), type_=ARRAY(Text)))
+        .table_valued("term")
+        .render_derived()
+    )
+    communes = bindparam("communes", list(plan.communes), type_=ARRAY(String(5)))
+    similarity = func.word_similarity(terms.c.term, AddressName.name_key)
+    name = (AddressName.commune_code, AddressName.kind, AddressName.name)
+    return (
+        select(*name, func.max(similarity).label("similarity"))
+        .join(terms, true())
+        .where(AddressName.commune_code == any_(communes))
+        .where(similarity >= WORD_SIMILARITY)
+        .group_by(*name)
+    )
+
+
+def candidates_query(
+    plan: SearchPlan, names: Names, limit: int
+) -> CompoundSelect[tuple[object, ...]]:
+    """The addresses to rank for ``limit`` results: those with the typed house number under a
+    matching name, and some of those under the names that read as a typed one (else under all
+    matching names), each in the communes that use the name.
+
+    When no name matches, the house alone is looked up: a name misspelt beyond the trigrams'
+    tolerance ("Thôn Đôgn") still finds its house. When a house was typed, the addresses under
+    the names only fill the page: ``limit`` of them are enough; with a house and no name, the
+    house's addresses are all there is to find. With neither, any of the area's addresses.
+    """
+    cap = min(MAX_CANDIDATES, limit * CANDIDATES_PER_RESULT)
+    parts = []
+    if plan.houses:
+        houses = bindparam("houses", list(plan.houses), type_=ARRAY(Text))
+        at_house = _active_in(names, plan, "any").where(
+            func.lower(Address.house_number) == any_(houses)
+        )
+        parts.append(at_house.limit(cap))
+    fill = limit if plan.houses else cap
+    # No order before the cut: ordered by code, the planner would walk the code index through
+    # the whole table to find a commune's first rows; the ranking orders the candidates.
+    if names:
+        parts.append(_active_in(_best(plan, names), plan, "best").limit(fill))
+    elif not plan.terms and not plan.houses:
+        parts.append(_active_in(names, plan, "all").limit(cap))
+    return union_all(*parts)
+
+
+def _active_in(names: Names, plan: SearchPlan, label: str) -> Select[tuple[object, ...]]:
+    """Active addresses under one of ``names`` in a commune that uses it; without names, the
+    active addresses of the plan's communes."""
+    used = sorted({code for match in names.values() for code in match.communes})
+    communes = bindparam(f"{label}_communes", used or list(plan.communes), type_=ARRAY(String(5)))
+    query = public_view_query().where(
+        Address.status == "active", Address.commune_code == any_(communes)
+    )
+    if not names:
+        return query
+    conditions = []
+    for kind, column in (("street", Address.street), ("hamlet", Address.hamlet)):
+        values = sorted(name for known, name in names if known == kind)
+        if values:
+            param = bindparam(f"{label}_{kind}s", values, type_=ARRAY(Text))
+            conditions.append(column == any_(param))
+    return query.where(or_(*conditions))
+
+
+def _best(plan: SearchPlan, names: Names) -> Names:
+    """The names that read as a typed one (same up to accents or a typo), else all of them."""
+    typed = typed_names(plan.read)
+    best = {
+        (kind, name): match
+        for (kind, name), match in names.items()
+        if any(same_name(one, name) for one in typed)
+    }
+    return best or names
+
+
+def _similarity(names: Names, view: AddressView) -> float:
+    """How close the query's names are to the address's street or hamlet."""
+    return max(
+        names[key].similarity if key in names else 0.0
+        for key in (("street", view.street or ""), ("hamlet", view.hamlet or ""))
+    )
 
 
 def _is_level(unit: Unit | None, level: str) -> bool:

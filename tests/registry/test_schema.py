@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
@@ -13,7 +14,7 @@ from registry import migrate
 from tests.conftest import ROLES, as_role, recreate_database
 
 OWNER = ROLES.owner
-HEAD = "0006"
+HEAD = "0007"
 
 
 @pytest.fixture
@@ -83,6 +84,54 @@ def test_0006_splits_the_stamping_triggers_and_drops_the_prefix_indexes(scratch_
         {"addresses_stamp_change", "households_stamp_change"},
         None,
     )
+
+
+def _insert_address(connection: Connection) -> None:
+    for code, level, parent in (("24", "province", None), ("07210", "commune", "24")):
+        connection.execute(
+            text(
+                "INSERT INTO admin_units (code, level, name, short_name, name_en, unit_type,"
+                " parent_code, search_key, catalogue_source)"
+                " VALUES (:code, :level, 'X', 'X', 'X', 'X', :parent, 'x', 'test')"
+            ),
+            {"code": code, "level": level, "parent": parent},
+        )
+    connection.execute(
+        text(
+            "INSERT INTO addresses (code, point, location_source, house_number, street, hamlet,"
+            " commune_code, province_code) VALUES ('7PH876J6222J',"
+            " ST_SetSRID(ST_MakePoint(106.21, 21.28), 4326), 'gps', '12', 'Nguyễn Văn Cừ',"
+            " 'Thôn Đông', '07210', '24')"
+        )
+    )
+
+
+def _scalars(url: str, sql: str) -> list[Any]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        values = list(connection.scalars(text(sql)))
+    engine.dispose()
+    return values
+
+
+def test_the_names_table_is_filled_from_existing_addresses_and_goes_back(
+    scratch_url: str,
+) -> None:
+    """0007 notes the names of the addresses already there; its downgrade restores 0004's key."""
+    migrate.upgrade(scratch_url, "0005")
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        _insert_address(connection)
+    engine.dispose()
+    migrate.upgrade(scratch_url, "0007")
+    assert sorted(_scalars(scratch_url, "SELECT name_key FROM address_names")) == [
+        "nguyen van cu",
+        "thon dong",
+    ]
+    migrate.downgrade(scratch_url, "0005")
+    assert _scalars(scratch_url, "SELECT search_key FROM addresses") == [
+        "12 nguyen van cu thon dong"
+    ]
 
 
 def test_a_downgrade_that_would_destroy_the_audit_trail_is_refused(scratch_url: str) -> None:

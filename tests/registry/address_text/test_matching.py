@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from geo.code import AddressCode
 from registry.address_text.gazetteer import Gazetteer, gazetteer
-from registry.address_text.matching import AddressMatch, compare
+from registry.address_text.matching import AddressMatch, compare, name_terms, same_name
 from registry.address_text.reading import read_address
 from registry.addresses import AddressView
 
@@ -173,3 +173,33 @@ def test_unlabelled_name_that_is_no_commune_is_read_as_a_street(places: Gazettee
     result = match(places, "12 Trần Phú, Bắc Ninh", view)
     assert statuses(result)["street"] == "confirmed"
     assert statuses(result)["commune"] == "missing"
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("12 Đ. Nguyễn Văn Cừ, TDP Đông Thành, P. Bắc Giang", ("nguyen van cu", "dong thanh")),
+        ("12 Thôn Cẩm Giàng, P. Bắc Giang", ("cam giang",)),
+        ("5 tdp 3, P. Bắc Giang", ("to dan pho 3",)),  # a bare number keeps its type word
+        ("12 nguyen van cu, bac giang, bac ninh", ("nguyen van cu",)),
+        ("12, P. Bắc Giang", ()),
+    ],
+)
+def test_search_terms_without_type_words(
+    places: Gazetteer, text: str, terms: tuple[str, ...]
+) -> None:
+    assert name_terms(read_address(text, places)) == terms
+
+
+@pytest.mark.parametrize(
+    ("typed", "registered", "same"),
+    [
+        ("Cẩm Giang", "Thôn Cẩm Giàng", True),  # other accents
+        ("Xóm Đông", "Thôn Đông", True),  # another type word
+        ("Nguyen Van Cuu", "Nguyễn Văn Cừ", True),  # a typo
+        ("Nguyễn Văn Cừ", "Nguyễn Du", False),
+        ("Trần Phú", "Thôn Đông", False),
+    ],
+)
+def test_same_name(typed: str, registered: str, same: bool) -> None:
+    assert same_name(typed, registered) is same

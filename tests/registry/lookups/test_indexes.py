@@ -1,4 +1,5 @@
-"""Migration 0003: the SQL fold agrees with geo.text.fold; the search and spatial indexes."""
+"""Migrations 0003 and 0007: the SQL fold agrees with geo.text.fold; the search and spatial
+indexes."""
 
 from __future__ import annotations
 
@@ -45,19 +46,12 @@ def test_sql_fold_agrees_with_python(connection: Connection) -> None:
     assert sql_fold(connection, values) == [fold(value) for value in values]
 
 
-def test_address_key(connection: Connection) -> None:
-    key = connection.scalar(
-        text(
-            "SELECT registry_address_key('12A', ARRAY['ngõ 34', 'ngách 5'], 'Nguyễn Văn Cừ', NULL)"
-        )
-    )
-    assert key == "12a ngo 34 ngach 5 nguyen van cu"
-
-
 @pytest.mark.parametrize(
     ("index", "definition"),
     [
-        ("addresses_area_search_key", "USING gin (commune_code, province_code, search_key"),
+        ("addresses_commune_street", "USING btree (commune_code, street)"),
+        ("addresses_commune_hamlet", "USING btree (commune_code, hamlet)"),
+        ("addresses_commune_house", "USING btree (commune_code, lower(house_number))"),
         ("addresses_point_geography", "USING gist (geography(point))"),
         ("addresses_province", "(province_code)"),
     ],
@@ -72,12 +66,22 @@ def test_indexes_cover_active_addresses(
     assert indexdef.endswith("WHERE (status = 'active'::text)")
 
 
-def test_functions_are_immutable(connection: Connection) -> None:
-    rows = connection.execute(
-        text(
-            "SELECT proname, provolatile FROM pg_proc"
-            " WHERE proname IN ('registry_fold', 'registry_address_key')"
-        )
+def test_the_fold_is_immutable(connection: Connection) -> None:
+    volatility = connection.scalar(
+        text("SELECT provolatile FROM pg_proc WHERE proname = 'registry_fold'")
     )
-    volatility = {str(name): str(kind) for name, kind in rows}
-    assert volatility == {"registry_fold": "i", "registry_address_key": "i"}
+    assert volatility == "i"
+
+
+def test_no_stored_search_key(connection: Connection) -> None:
+    """0007: the names table replaced the per-address key and its function."""
+    columns = connection.scalars(
+        text("SELECT column_name FROM information_schema.columns WHERE table_name = 'addresses'")
+    ).all()
+    assert "search_key" not in columns
+    assert (
+        connection.scalar(
+            text("SELECT count(*) FROM pg_proc WHERE proname = 'registry_address_key'")
+        )
+        == 0
+    )
