@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validates_schema
 
 from api.core import Code
 from api.core.fields import length, number_range, one_of, text
+from api.hot import public_body
 from geo import GeoError, Point, to_wgs84
 from registry import AddressView, Correction, Location, StructuredAddress
 from registry import fields as rules
@@ -210,44 +211,9 @@ def code_ref(code: Any) -> dict[str, str] | None:
 
 
 def present_address(view: AddressView) -> dict[str, Any]:
-    """The public dictionary of an address view (links need a request context)."""
-    code = view.code.canonical
-    return {
-        "code": code,
-        "display_code": view.code.display,
-        "unit": view.code.unit,
-        "status": view.status,
-        "successor": code_ref(view.successor),
-        "location": {
-            "lat": view.lat,
-            "lon": view.lon,
-            "accuracy_m": view.accuracy_m,
-            "source": view.location_source,
-        },
-        "address": {
-            "house_number": view.house_number,
-            "alley": list(view.alley),
-            "street": view.street,
-            "hamlet": view.hamlet,
-            "commune": {"code": view.commune_code, "name": view.commune_name},
-            "province": {"code": view.province_code, "name": view.province_name},
-            "postcode": view.postcode,
-        },
-        "formatted": view.formatted,
-        "links": address_links(code),
-        "version": view.version,
-        "updated_at": view.updated_at,
-        "flag": view.flag,
-    }
+    """The public dictionary of an address view, for marshmallow to dump (in a request).
 
-
-def address_links(code: str) -> dict[str, str]:
-    """Absolute links of an address (scan page under PUBLIC_BASE_URL)."""
+    The hot paths' body (:func:`api.hot.public_body`) with ``updated_at`` left a datetime.
+    """
     base = current_app.config["PUBLIC_BASE_URL"]
-    return {
-        "self": base + url_for("addresses.Address", code=code),
-        "scan": f"{base}/a/{code}",
-        "qr_png": f"{base}/v1/addresses/{code}/qr.png",
-        "qr_svg": f"{base}/v1/addresses/{code}/qr.svg",
-        "plate_pdf": f"{base}/v1/addresses/{code}/plate.pdf",
-    }
+    return public_body(view, base, request.script_root) | {"updated_at": view.updated_at}
