@@ -104,10 +104,9 @@ def test_the_replay_leaves_the_rows_as_the_import_left_them(
 ) -> None:
     before = state(cursor)
     assert len(before["addresses rows"]) == len(before["households rows"]) == HOUSEHOLDS
-    assert any("gin" in definition for _, definition in before["addresses indexes"])
+    assert any("USING gist" in definition for _, definition in before["addresses indexes"])
     order = {table: change_order(cursor, table) for table in fair_copy.TABLES}
     rows = fair_copy.dump(dsn, tmp_path)
-    assert "search_key" not in rows.columns["addresses"]  # generated: computed again
     assert fair_copy.replay_seconds(dsn, rows) > 0
     assert state(cursor) == before
     assert {table: change_order(cursor, table) for table in fair_copy.TABLES} == order
