@@ -19,29 +19,15 @@ from sqlalchemy.orm import Session
 from registry import pii
 from registry.access.actors import Actor
 from registry.importing import halves
+from registry.importing.source import FIELDS
 from registry.sync import changed_households
+from tests.support.changes import last_change
 from tests.support.importing import LAT, LON, METRE_LAT, Run, Write
 
 pytestmark = pytest.mark.as_owner
 
-HEADER = (
-    "lat",
-    "lon",
-    "accuracy_m",
-    "source",
-    "commune_code",
-    "house_number",
-    "alley",
-    "street",
-    "hamlet",
-    "postcode",
-    "head_name",
-    "citizen_id",
-    "phone",
-    "members",
-    "confirm_distinct",
-    "confirm_low_accuracy",
-)
+#: Every column of the import format but the household id and the projected coordinates.
+HEADER = tuple(f for f in FIELDS if f not in ("id", "x", "y", "crs"))
 FAR = 40 * METRE_LAT  # another cell
 
 
@@ -148,18 +134,6 @@ EXPECTED_HOUSEHOLDS = [
 EXPECTED_ERRORS = [(5, "members", "validation-error"), (8, "house_number", "possible-duplicate")]
 
 
-def _last_change(db: Session) -> int:
-    """The last change number drawn (in any session)."""
-    return int(
-        db.execute(
-            text(
-                "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
-                " FROM registry_change_seq"
-            )
-        ).scalar_one()
-    )
-
-
 @pytest.fixture(params=["one process", "two processes"])
 def imported(
     request: pytest.FixtureRequest,
@@ -174,7 +148,7 @@ def imported(
     """
     if request.param == "two processes":
         monkeypatch.setattr(halves, "SPLIT_MIN_BYTES", 0)
-    before = _last_change(db)
+    before = last_change(db)
     result = run(write(ROWS, header=HEADER), mode="skip-bad-rows")
     assert [(e.row, e.field, e.kind) for e in result.errors] == EXPECTED_ERRORS
     assert (result.rows, result.imported, result.written) == (8, 6, True)
@@ -246,7 +220,7 @@ def test_ids_and_change_numbers(db: Session, imported: int) -> None:
     assert event > numbers[-1]
     # One number per row and one for the event: none was drawn and then replaced.
     assert numbers[0] == imported + 1
-    assert _last_change(db) == event == imported + len(numbers) + 1
+    assert last_change(db) == event == imported + len(numbers) + 1
     assert isinstance(ids[0].created_at, datetime)
 
 

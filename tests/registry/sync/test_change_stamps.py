@@ -17,19 +17,9 @@ from sqlalchemy.orm import Session
 from registry.access.actors import Actor
 from registry.models import Address, Household
 from tests.registry.test_changes import official, registered
+from tests.support.changes import last_change
 
 TABLES = ("addresses", "households")
-
-
-def _last_change(db: Session) -> int:
-    return int(
-        db.execute(
-            text(
-                "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
-                " FROM registry_change_seq"
-            )
-        ).scalar_one()
-    )
 
 
 def _insert(db: Session, table: str, change_seq: int | None) -> int:
@@ -63,10 +53,10 @@ def _register(db: Session) -> int:
 
 @pytest.mark.parametrize("table", TABLES)
 def test_an_insert_without_a_number_is_stamped(db: Session, table: str) -> None:
-    before = _last_change(db)
+    before = last_change(db)
     stored = _insert(db, table, None)
     assert stored > before
-    assert stored == _last_change(db)
+    assert stored == last_change(db)
 
 
 #: Numbers a transaction did not draw: below its floor, or beyond the sequence.
@@ -79,11 +69,11 @@ NOT_DRAWN: list[Callable[[int], int]] = [lambda floor: 1, lambda floor: floor + 
 def test_an_insert_with_a_number_it_did_not_draw_is_restamped(
     db: Session, table: str, number: Callable[[int], int], registered_first: bool
 ) -> None:
-    floor = _register(db) if registered_first else _last_change(db)
+    floor = _register(db) if registered_first else last_change(db)
     given = number(floor)
     stored = _insert(db, table, given)
     assert stored != given
-    assert stored == _last_change(db)
+    assert stored == last_change(db)
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -111,7 +101,7 @@ def test_every_update_is_restamped(db: Session, table: str) -> None:
             {"id": row_id},
         ).scalar_one()
         assert numbered > stored
-        assert numbered == _last_change(db)
+        assert numbered == last_change(db)
         stored = int(numbered)
 
 
@@ -122,7 +112,7 @@ def test_the_orm_never_writes_a_change_number(db: Session) -> None:
         assert column.server_default is not None and column.server_onupdate is not None
         assert column.default is None and column.onupdate is None
     actor: Actor = official(db)
-    before = _last_change(db)
+    before = last_change(db)
     view = registered(db, actor)
     numbers = db.execute(
         text(
@@ -131,4 +121,4 @@ def test_the_orm_never_writes_a_change_number(db: Session) -> None:
         ),
         {"id": view.id},
     ).one()
-    assert before < numbers[0] < numbers[1] <= _last_change(db)
+    assert before < numbers[0] < numbers[1] <= last_change(db)
