@@ -196,21 +196,27 @@ class ValidationOut(Schema):
 
     @pre_dump
     def _from_result(self, result: ValidationResult, **_: Any) -> dict[str, Any]:
-        code = result.code
-        return {
-            "verdict": result.verdict.value,
-            "action": result.action.value,
-            "granularity": result.granularity.value,
-            "input": result.input,
-            "message": result.message,
-            "code": code.canonical if code else None,
-            "display_code": code.display if code else None,
+        return _verdict(result) | {
             "address": result.address,
             "successor": code_ref(result.successor),
             "suggestions": list(result.suggestions),
             "match": result.match,
             "distance_m": result.distance_m,
         }
+
+
+def _verdict(result: ValidationResult) -> dict[str, Any]:
+    """The verdict part of a result, the same for the schema's dump and the batch's."""
+    code = result.code
+    return {
+        "verdict": result.verdict.value,
+        "action": result.action.value,
+        "granularity": result.granularity.value,
+        "input": result.input,
+        "message": result.message,
+        "code": None if code is None else code.canonical,
+        "display_code": None if code is None else code.display,
+    }
 
 
 class BatchOut(Schema):
@@ -372,15 +378,8 @@ def _number(value: Any, rule: rules.NumberRule) -> float:
 
 def _result(result: ValidationResult, base_url: str, script_root: str) -> dict[str, Any]:
     """``ValidationOut().dump(result)``."""
-    code, address, match = result.code, result.address, result.match
-    return {
-        "verdict": result.verdict.value,
-        "action": result.action.value,
-        "granularity": result.granularity.value,
-        "input": result.input,
-        "message": result.message,
-        "code": None if code is None else code.canonical,
-        "display_code": None if code is None else code.display,
+    address, match = result.address, result.match
+    return _verdict(result) | {
         "address": None if address is None else public_body(address, base_url, script_root),
         "successor": code_ref(result.successor),
         "suggestions": [_suggestion(s, base_url, script_root) for s in result.suggestions],
