@@ -10,8 +10,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 2
+THREADS ?= 4
 DEMO ?= 1
-export PORT WORKERS
+export PORT WORKERS THREADS
 # With no DATABASE_URL the CLI and the server use the embedded cluster (scripts/embedded-pg.sh).
 EMBEDDED := $(if $(DATABASE_URL),,1)
 FLASK := $(BIN)/flask --app wsgi
@@ -62,9 +63,7 @@ demo: load var/demo_password
 run: demo
 	@$(FLASK) maintenance run
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
-	@exec $(BIN)/gunicorn --workers $(WORKERS) \
-		--worker-class gthread --threads 4 --timeout 120 \
-		--bind 127.0.0.1:$(PORT) --config gunicorn.conf.py --access-logfile - wsgi:app
+	@exec bash scripts/serve.sh
 
 lint: setup
 	$(BIN)/ruff check .
@@ -89,7 +88,7 @@ bench: setup
 bench-smoke: setup
 	$(BIN)/python -m bench.run --smoke
 
-# Ten minutes of mixed traffic on its own cluster, Redis and gunicorn (not in `make test`):
+# Ten minutes of mixed traffic on its own cluster, Redis and the server of `make run` (not in `make test`):
 # worker RSS, database connections and errors -> bench/results/soak.json, docs/soak.png.
 soak: setup
 	$(BIN)/python -m bench.soak

@@ -1,4 +1,4 @@
-"""Gunicorn settings every server start shares (gunicorn reads ./gunicorn.conf.py itself).
+"""Settings of gunicorn, the bench's alternative server (it reads ./gunicorn.conf.py itself).
 
 The access log names the method and the path, never the query string: a search's ``q`` or
 a validation's address text is what a resident typed, and a log is no place for it. Nor the

@@ -106,6 +106,8 @@ def _before_request() -> Response | None:
 
 
 def _after_request(response: Response) -> Response:
-    response.headers["X-Request-Id"] = g.get("request_id", "")
+    # A request refused by the bounds check never got an id: it gets a new one (its own
+    # header may be what was too long).
+    response.headers["X-Request-Id"] = g.get("request_id") or headers.request_id("")
     response.headers.setdefault("X-Content-Type-Options", headers.NOSNIFF)
     return response

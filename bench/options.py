@@ -37,7 +37,7 @@ def parse(argv: list[str] | None, description: str) -> Options:
     parser.add_argument("--runs", type=int, default=int(env.get("BENCH_RUNS", 3)))
     parser.add_argument("--seconds", type=float, default=float(env.get("BENCH_SECONDS", 10)))
     parser.add_argument("--connections", type=int, default=int(env.get("BENCH_CONNECTIONS", 16)))
-    parser.add_argument("--servers", default=env.get("BENCH_SERVERS", f"{PRODUCTION},granian"))
+    parser.add_argument("--servers", default=env.get("BENCH_SERVERS", f"{PRODUCTION},gunicorn"))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--smoke", action="store_true", help="a few thousand rows, seconds")
     parser.add_argument("--output", type=Path, default=None)

@@ -1,9 +1,10 @@
 """Starting the registry under a WSGI server for the bench, and reading its workers' memory.
 
-Every set-up logs each request as production does (gunicorn's access log to standard output,
-in ``gunicorn.conf.py``'s format, which gunicorn reads from the working directory; granian's
-in the same fields): the log is work a production server does per request, so every set-up
-pays for it. A server's output goes to a file of the run.
+The production set-up is scripts/serve.sh (granian), as `make run` starts it; its variants
+change only the number of processes and threads. Every set-up logs each request as production
+does (gunicorn, the alternative, in the same fields, from ``gunicorn.conf.py``, which it reads
+from the working directory): the log is work a production server does per request, so every
+set-up pays for it. A server's output goes to a file of the run.
 """
 
 from __future__ import annotations
@@ -30,12 +31,23 @@ class ServerSetup:
     command: tuple[str, ...]
 
 
-#: The production set-up (`make run`); the others are measured as alternatives to it.
-PRODUCTION = "gunicorn"
-#: granian's access log in the fields of gunicorn.conf.py's: the path, never the query string.
-GRANIAN_ACCESS_LOG = (
-    '%(addr)s [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).3fms'
-)
+#: The production set-up (`make run`: scripts/serve.sh); the others are measured beside it.
+PRODUCTION = "granian"
+#: The production server's command; options given after it override its defaults.
+SERVE = ("bash", str(ROOT / "scripts" / "serve.sh"))
+
+
+def granian(workers: int, threads: int) -> tuple[str, ...]:
+    """scripts/serve.sh with ``workers`` processes of ``threads`` blocking threads."""
+    return (
+        *SERVE,
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--port",
+        "{port}",
+    )
 
 
 def setups(workers: int) -> dict[str, ServerSetup]:
@@ -43,7 +55,7 @@ def setups(workers: int) -> dict[str, ServerSetup]:
     return {
         "gunicorn": ServerSetup(
             "gunicorn",
-            f"gunicorn, {workers} gthread workers x 4 threads (as make run), access log on",
+            f"gunicorn, {workers} gthread workers x 4 threads, access log on",
             (
                 str(BIN / "gunicorn"),
                 "--workers",
@@ -75,27 +87,21 @@ def setups(workers: int) -> dict[str, ServerSetup]:
                 "wsgi:app",
             ),
         ),
-        "granian": ServerSetup(
-            "granian",
-            f"granian (Rust), WSGI, {workers} workers, 1 blocking thread each, access log on",
-            (
-                str(BIN / "granian"),
-                "--interface",
-                "wsgi",
-                "--workers",
-                str(workers),
-                "--blocking-threads",
-                "1",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}",
-                "--access-log",
-                "--access-log-fmt",
-                GRANIAN_ACCESS_LOG,
-                "wsgi:app",
-            ),
-        ),
+        **{
+            name: ServerSetup(
+                name,
+                f"granian (Rust), WSGI, {count} workers x {threads} blocking thread"
+                f"{'s' if threads > 1 else ''}{' (as make run)' if name == PRODUCTION else ''},"
+                " access log on",
+                granian(count, threads),
+            )
+            for name, count, threads in (
+                ("granian", workers, 4),
+                ("granian-2", workers, 2),
+                ("granian-1", workers, 1),
+                ("granian-procs", 2 * workers, 1),
+            )
+        },
     }
 
 

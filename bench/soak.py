@@ -2,16 +2,15 @@
 
     python -m bench.soak [--minutes 10] [--rate 100] [--households 2000]
 
-Starts a throwaway PostgreSQL cluster (bench/cluster.py) and gunicorn as `make run` does (2
-gthread workers x 4 threads), seeds a commune with households through the API, then sends a
-fixed rate of mixed requests (lookups, validations with an API key, registrations, sync
-batches of 5 operations, readiness probes) and every 10 s samples each worker's resident
-memory (VmRSS), the database's open connections and the errors (5xx, connection errors,
-answers whose status or body is wrong). The rate limiter counts in a Redis of its own, as
-in production. Writes bench/results/soak.json and docs/soak.png.
-Goals: RSS growth under 10 % after the first minute, a flat connection count, no error.
-All traffic goes to 127.0.0.1; every loop has a deadline.
-"""
+Starts a throwaway PostgreSQL cluster (bench/cluster.py) and the server as `make run` does
+(scripts/serve.sh: granian, 2 workers x 4 threads), seeds a commune with households through the
+API, then sends a fixed rate of mixed requests (lookups, validations with an API key,
+registrations, sync batches of 5 operations, readiness probes) and every 10 s samples each
+worker's resident memory (VmRSS), the database's open connections and the errors (5xx,
+connection errors, answers whose status or body is wrong). The rate limiter counts in a Redis
+of its own, as in production. Writes bench/results/soak.json and docs/soak.png. Goals: RSS
+growth under 10 % after the first minute, a flat connection count, no error. All traffic goes
+to 127.0.0.1; every loop has a deadline."""
 
 from __future__ import annotations
 
@@ -42,7 +41,7 @@ from sqlalchemy.orm import Session
 from bench import cluster as pg
 from bench.redis_store import Redis
 from bench.report import machine
-from bench.servers import ROOT, Server, setups
+from bench.servers import PRODUCTION, ROOT, Server, setups
 from registry import roles
 from registry.access import create_client, create_user
 from registry.admin_units import load_catalogue
@@ -438,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             # One official's token sends all the bearer traffic: their own limit is not tested.
             "RATELIMIT_USER": "1000000000/minute",
         }
-        server = Server(setups(WORKERS)["gunicorn"], pg.free_port(), env, work / "gunicorn.log")
+        server = Server(setups(WORKERS)[PRODUCTION], pg.free_port(), env, work / "server.log")
         token_reply = request(
             server.port, "POST", "/v1/auth/token", {"username": OFFICIAL, "password": PASSWORD}
         )
@@ -475,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         if result["workers_restarted"]:
             result["goals"]["zero_errors"] = False
         document = {
-            "machine": machine({"server": setups(WORKERS)["gunicorn"].description}),
+            "machine": machine({"server": setups(WORKERS)[PRODUCTION].description}),
             "minutes": options.minutes,
             "rate": options.rate,
             "mix": MIX,

@@ -1,8 +1,8 @@
 """Bounded input: no header or query parameter longer than its cap reaches a view.
 
-gunicorn already refuses a request line over 4,094 bytes and header fields over 8,190 (its
-``limit_request_line`` and ``limit_request_field_size``), but other servers and the test
-client do not, and every parser after this point (If-Match, the schemas, the limits) may then
+The server (granian, scripts/serve.sh) refuses only a request head larger than its read buffer
+(``--http1-buffer-size``, 408 KiB by default) with a bare 431, and the test client nothing, so
+every parser after this point (If-Match, the schemas, the limits) could not otherwise
 assume short input. A ``before_request`` hook, run before any other, refuses:
 
 - **431** a header whose value is longer than :data:`MAX_HEADER_VALUE` characters, a header
@@ -28,11 +28,11 @@ __all__ = [
     "init_app",
 ]
 
-#: Longest header value, in characters (gunicorn's field limit, name included, is 8,190 bytes).
+#: Longest header value, in characters (gunicorn's field limit, name included, was 8,190 bytes).
 MAX_HEADER_VALUE = 8 * 1024
 #: Longest header name.
 MAX_HEADER_NAME = 256
-#: Most header fields of one request (gunicorn's ``limit_request_fields``).
+#: Most header fields of one request (as gunicorn's ``limit_request_fields``).
 MAX_HEADERS = 100
 #: Longest query string, in bytes as sent (percent-escapes count as sent).
 MAX_QUERY_STRING = 8 * 1024

@@ -129,7 +129,12 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         # Production refuses an http:// PUBLIC_BASE_URL unless this is 1 (a local run only).
         "ALLOW_HTTP_BASE_URL": _flag(environ, "ALLOW_HTTP_BASE_URL"),
         "PORT": port,
-        "WORKERS": _int(environ, "WORKERS", _int(environ, "WEB_CONCURRENCY", 1)),
+        # scripts/serve.sh exports WORKERS; granian's own variable or gunicorn's count too.
+        "WORKERS": _int(
+            environ,
+            "WORKERS",
+            _int(environ, "GRANIAN_WORKERS", _int(environ, "WEB_CONCURRENCY", 1)),
+        ),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_PUBLIC": environ.get("RATELIMIT_PUBLIC", "300/minute"),
         "RATELIMIT_LOGIN": environ.get("RATELIMIT_LOGIN", "10/minute"),

@@ -32,7 +32,7 @@ from bench.report import (
     verdict,
     write,
 )
-from bench.servers import GRANIAN_ACCESS_LOG, PRODUCTION, setups
+from bench.servers import PRODUCTION, SERVE, setups
 
 WRK_LINE = (
     'BENCH {"requests":5000,"duration_us":2000000,"connect_errors":0,"read_errors":0,'
@@ -233,9 +233,13 @@ def test_the_cpu_table_says_what_the_load_generator_takes() -> None:
 def test_every_server_set_up_logs_each_request_as_production_does() -> None:
     known = setups(workers=2)
     assert PRODUCTION in known
+    serve = Path(SERVE[-1]).read_text()
     for setup in known.values():
-        logging = {"--access-logfile", "--access-log"} & set(setup.command)
-        assert logging, setup.name
-        assert "--no-log" not in setup.command
+        if setup.command[: len(SERVE)] == SERVE:
+            assert "--access-log " in serve, setup.name
+        else:
+            assert "--access-logfile" in setup.command, setup.name
+        assert "--no-log" not in setup.command and "--no-access-log" not in setup.command
         assert "access log on" in setup.description
-    assert "%(path)s" in GRANIAN_ACCESS_LOG and "query" not in GRANIAN_ACCESS_LOG
+    log_format = serve.split("--access-log-fmt ", 1)[1].split("\n", 1)[0]
+    assert "%(path)s" in log_format and "query" not in log_format

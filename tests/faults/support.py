@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bench import cluster as pg
 from bench.redis_store import Redis
-from bench.servers import Server, setups
+from bench.servers import PRODUCTION, Server, setups
 from registry.access import create_client, create_user
 from registry.admin_units import load_catalogue
 
@@ -116,7 +116,7 @@ class Stack:
 
 @contextmanager
 def running_stack(tmp: Path) -> Iterator[Stack]:
-    """A migrated cluster, a Redis and gunicorn as `make run` (2 gthread workers x 4 threads).
+    """A migrated cluster, a Redis and the server as `make run` (granian, 2 workers x 4 threads).
 
     Everything started here is stopped when the block ends, whatever happened in it.
     """
@@ -148,7 +148,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
             "RATELIMIT_LOGIN": "1000/minute",
             "RATELIMIT_USER": "1000000/minute",  # one official sends all the bearer traffic
         }
-        server = Server(setups(2)["gunicorn"], pg.free_port(), env, tmp / "gunicorn.log")
+        server = Server(setups(2)[PRODUCTION], pg.free_port(), env, tmp / "server.log")
         stack = Stack(db=db, url=url, redis=redis, server=server)
         answer = call(
             stack.port,

@@ -1,12 +1,11 @@
 """The production set-up while its database and its limiter store restart under traffic.
 
-A real gunicorn (as `make run`: 2 gthread workers x 4 threads) on a PostgreSQL cluster and a
-Redis of the test's own. Phones register households with idempotency keys (retrying like a
-phone), readers look codes up and probe health, while PostgreSQL restarts twice and Redis goes
-away and comes back. Every answer must be 2xx, 4xx or a 503 problem with Retry-After; nothing
-acknowledged may be lost or stored twice; the service must serve again within seconds; no
-worker may die. The counts are printed (``pytest -s``).
-"""
+The real server (as `make run`: scripts/serve.sh, granian, 2 workers x 4 threads) on a
+PostgreSQL cluster and a Redis of the test's own. Phones register households with idempotency
+keys (retrying like a phone), readers look codes up and probe health, while PostgreSQL restarts
+twice and Redis goes away and comes back. Every answer must be 2xx, 4xx or a 503 problem with
+Retry-After; nothing acknowledged may be lost or stored twice; the service must serve again
+within seconds; no worker may die. The counts are printed (``pytest -s``)."""
 
 from __future__ import annotations
 
@@ -39,7 +38,7 @@ KEY_LIMIT = 5  # per minute, the small limit of the business key
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The cluster, Redis and gunicorn of this module (stopped at its end, whatever happens)."""
+    """The cluster, Redis and server of this module (stopped at its end, whatever happens)."""
     with running_stack(tmp_path_factory.mktemp("faults")) as stack:
         yield stack
 

@@ -27,7 +27,6 @@ LINKED = (
     "docs",
     "scripts",
     "wsgi.py",
-    "gunicorn.conf.py",
     ".venv",
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")

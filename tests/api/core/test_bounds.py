@@ -7,6 +7,7 @@ a problem+json; values at the caps pass. Pathological headers are a 4xx, never a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -44,6 +45,12 @@ def test_a_header_value_over_the_cap_is_431(client: FlaskClient) -> None:
     response = client.get(PUBLIC, headers={"X-Note": "a" * (MAX_HEADER_VALUE + 1)})
     problem = assert_problem(response, 431)
     assert "'X-Note'" in problem["detail"]
+
+
+def test_a_refused_request_still_gets_a_request_id(client: FlaskClient) -> None:
+    response = client.get(PUBLIC, headers={"X-Request-Id": "r" * (MAX_HEADER_VALUE + 1)})
+    assert response.status_code == 431
+    assert re.fullmatch("[0-9a-f]{32}", response.headers["X-Request-Id"])
 
 
 def test_a_long_header_name_is_431_and_not_echoed(client: FlaskClient) -> None:

@@ -58,8 +58,9 @@ def test_production_refuses_per_process_limits_shared_by_workers(
         validate(config)
 
 
-def test_gunicorns_worker_count_counts_too() -> None:
-    config = from_environment({"SECRET_KEY": SECRET, "PII_KEY": PII_KEY, "WEB_CONCURRENCY": "3"})
+@pytest.mark.parametrize("name", ["GRANIAN_WORKERS", "WEB_CONCURRENCY"])
+def test_the_servers_own_worker_count_counts_too(name: str) -> None:
+    config = from_environment({"SECRET_KEY": SECRET, "PII_KEY": PII_KEY, name: "3"})
     with pytest.raises(ConfigError, match="WORKERS=3"):
         validate(config)
 
