@@ -62,6 +62,11 @@ _UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 _UNIT_RE = re.compile(r"[A-Z0-9]+(?:[-.][A-Z0-9]+)?")
 _CANONICAL = re.compile(f"[{ALPHABET}]{{{CODE_LENGTH}}}")
 _SYMBOLS_HELP = "symbols are 2-9 and C F G H J M P Q R V W X"
+#: A full Plus Code's first symbol encodes latitude in 20-degree steps from -90 (9 values), its
+#: second longitude from -180 (18 values). With every symbol in the alphabet, the separator after
+#: symbol 8 and no padding, that is all ``olc.isFull`` checks of our 10 symbols.
+_LATITUDE_FIRST = frozenset(ALPHABET[:9])
+_LONGITUDE_FIRST = frozenset(ALPHABET[:18])
 
 
 def _interim(symbols: str) -> int:
@@ -277,10 +282,9 @@ def _validate_symbols(symbols: str) -> None:
         if symbol not in _INDEX:
             raise InvalidCode(_bad_symbol_message(symbol, position))
     _check_length(len(symbols), CODE_LENGTH)
-    plus_code = f"{symbols[:8]}+{symbols[8:10]}"
-    if not olc.isFull(plus_code):
-        raise InvalidCode(_plus_code_message(plus_code))
-    if not damm_valid(symbols):
+    if symbols[0] not in _LATITUDE_FIRST or symbols[1] not in _LONGITUDE_FIRST:
+        raise InvalidCode(_plus_code_message(f"{symbols[:8]}+{symbols[8:10]}"))
+    if _interim(symbols) != 0:  # the Damm check (alphabet and length are checked above)
         raise InvalidCode(
             "the code fails its check: a symbol is probably mistyped or two are swapped",
             "check",

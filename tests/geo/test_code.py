@@ -8,9 +8,11 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openlocationcode import openlocationcode as olc
 
 from geo.code import (
     ALPHABET,
+    CODE_LENGTH,
     SEQUENCE_SYMBOLS,
     AddressCode,
     CellBounds,
@@ -292,3 +294,18 @@ def test_a_stored_code_is_the_parsed_one(unit: str | None) -> None:
     assert (stored.display, stored.canonical) == (parsed.display, parsed.canonical)
     with pytest.raises(AttributeError):
         stored.unit = "X"  # type: ignore[misc]  # frozen, as a parsed code is
+
+
+@settings(max_examples=2000)
+@given(symbols=st.text(ALPHABET, min_size=CODE_LENGTH, max_size=CODE_LENGTH))
+def test_the_plus_code_check_agrees_with_openlocationcode(symbols: str) -> None:
+    # The first 10 symbols must be a full Plus Code, as openlocationcode defines it; the
+    # check symbol is judged after it ("check"), a Plus Code that is not full before ("format").
+    full = olc.isFull(f"{symbols[:8]}+{symbols[8:10]}")
+    damm = damm_valid(symbols)
+    if full and damm:
+        assert AddressCode(symbols).symbols == symbols
+    else:
+        with pytest.raises(InvalidCode) as raised:
+            AddressCode(symbols)
+        assert raised.value.reason == ("check" if full else "format")
