@@ -3,7 +3,17 @@
 Plain values in, bytes out: this package knows nothing of Flask or the database.
 """
 
-from qr.codes import MAX_SCALE, MIN_SCALE, QUIET_ZONE, make_qr, qr_matrix, qr_png, qr_svg, scan_url
+from qr.codes import (
+    MAX_SCALE,
+    MIN_SCALE,
+    QUIET_ZONE,
+    QRSymbol,
+    make_qr,
+    qr_matrix,
+    qr_png,
+    qr_svg,
+    scan_url,
+)
 from qr.errors import FontUnavailable, InvalidQRInput, PdfJoinError, QRError
 from qr.fonts import DEFAULT_FONT_DIR, VIETNAMESE_LETTERS, PlateFonts, load_fonts
 from qr.layout import Plate
@@ -22,6 +32,7 @@ __all__ = [
     "Plate",
     "PlateFonts",
     "QRError",
+    "QRSymbol",
     "iter_plates",
     "load_fonts",
     "make_qr",

@@ -40,7 +40,7 @@ PLATE_CACHE_CONTROL = "public, max-age=300"
 #: Print runs are for officials only: never stored by any cache.
 PRINT_RUN_CACHE_CONTROL = "private, no-store"
 #: Part of every ETag: bump it when the QR or plate rendering changes.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 
 BINARY = {"type": "string", "format": "binary"}
 RETIRED_NOTE = "Mã đã thu hồi"
