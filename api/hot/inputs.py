@@ -18,7 +18,9 @@ from typing import Any
 from api.core.bounds import MAX_HEADER_NAME, MAX_HEADER_VALUE, MAX_HEADERS
 from api.core.fields import SUB_RESOURCES
 from api.core.strict_json import UNSTORABLE
+from api.hot.images import DEFAULT_SCALE
 from geo import AddressCode
+from qr import MAX_SCALE, MIN_SCALE
 
 _HTTP = "HTTP_"
 _BODY_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH")
@@ -26,6 +28,7 @@ _BODY_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 _NUMBER = re.compile(r"-?[0-9]{1,6}(?:\.[0-9]{1,20})?")
 _COUNT = re.compile(r"[0-9]{1,4}")
 _FLOATS = ("lat", "lon", "radius_m")
+_SCALE = re.compile(r"[1-9][0-9]?")
 #: The schema's defaults (``api.v1.schemas.ReverseQuery``).
 DEFAULT_RADIUS_M = 1000.0
 DEFAULT_LIMIT = 10
@@ -76,6 +79,20 @@ class ReverseQuery:
     lon: float
     radius_m: float
     limit: int
+
+
+def qr_scale(query_string: str) -> int | None:
+    """The pixels per module of ``""`` or ``scale=N`` (N of one or two digits), else None.
+
+    The range is the renderer's to check (the full stack answers 422 outside it).
+    """
+    if not query_string:
+        return DEFAULT_SCALE
+    name, _, value = query_string.partition("=")
+    if name != "scale" or _SCALE.fullmatch(value) is None:
+        return None
+    scale = int(value)
+    return scale if MIN_SCALE <= scale <= MAX_SCALE else None
 
 
 def reverse_query(query_string: str) -> ReverseQuery | None:

@@ -36,8 +36,10 @@ from api.core.headers import HSTS, NOSNIFF, request_id, sends_hsts
 from api.core.leases import Granted, Leases
 from api.core.limits import Counted, client_of, identifiers, key_prefix
 from api.hot.bodies import JSON, LOOKUP_PATH, encode, nearby_body, public_body
-from api.hot.inputs import lookup_code, plain_headers, reverse_query
+from api.hot.images import QR_CACHE_CONTROL, QR_PNG_SUFFIX, render_etag
+from api.hot.inputs import lookup_code, plain_headers, qr_scale, reverse_query
 from geo import GeoError, Point
+from qr import QRError, qr_png, scan_url
 from registry.access import ApiClientView, authenticate
 from registry.errors import RegistryError
 from registry.lookups import read
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REVERSE_PATH = "/v1/reverse"
+PNG = "image/png"
 EXTENSION = "registry.lean_paths"
 OK = "200 OK"
 NOT_MODIFIED = "304 NOT MODIFIED"  # as Werkzeug writes the status line
@@ -80,10 +83,11 @@ class LeanPaths:
         self.app = app
         self.full = full
         self.leases = Leases()
-        self._base_url = str(app.config["PUBLIC_BASE_URL"])
         self._security = [("Strict-Transport-Security", HSTS)] if sends_hsts(app) else []
         self._prefix = key_prefix(app)
-        self._scope = app.url_map.bind("").match(f"{LOOKUP_PATH}7PH875FV6R2W", "GET")[0]
+        routes = app.url_map.bind("")
+        self._scope = routes.match(f"{LOOKUP_PATH}7PH875FV6R2W", "GET")[0]
+        self._qr_scope = routes.match(f"{LOOKUP_PATH}7PH875FV6R2W{QR_PNG_SUFFIX}", "GET")[0]
         self._serving = app.config.get("RATELIMIT_HEADERS_ENABLED", True) and not any(
             app.config.get(name) for name in _OTHER_LIMITS
         )
@@ -103,10 +107,13 @@ class LeanPaths:
         path: str = environ.get("PATH_INFO", "")
         try:
             if path.startswith(LOOKUP_PATH):
-                return self._lookup(environ, path[len(LOOKUP_PATH) :])
+                text = path[len(LOOKUP_PATH) :]
+                if text.endswith(QR_PNG_SUFFIX):
+                    return self._qr_png(environ, text[: -len(QR_PNG_SUFFIX)])
+                return self._lookup(environ, text)
             if path == REVERSE_PATH:
                 return self._reverse(environ)
-        except (RegistryError, GeoError, SQLAlchemyError):
+        except (RegistryError, GeoError, QRError, SQLAlchemyError):
             return None  # an unknown code, a bad key or query, the database: Flask says it
         except Exception as error:  # the store unreachable, or a fault: Flask answers anyway
             log.warning("the lean path left %s to Flask: %r", path[:32], error)
@@ -120,14 +127,35 @@ class LeanPaths:
             return None
         view = read(bind_of(self.app), lambda lookup: lookup.get(code))
         address = client_of(environ.get("REMOTE_ADDR", ""))
-        granted = self._grant(self._public_limits(address))
+        granted = self._grant(self._public_limits(address, self._scope))
         if granted is None:
             return None
         tag = etag(view.version)
         if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(str(view.version)):
             return NOT_MODIFIED, [("ETag", tag), *self._common(environ, granted)], b""
-        body = encode(public_body(view, self._base_url))
+        body = encode(public_body(view, self._base_url()))
         return OK, [*_entity(body), ("ETag", tag), *self._common(environ, granted)], body
+
+    def _qr_png(self, environ: WSGIEnvironment, text: str) -> Reply | None:
+        scale = qr_scale(environ.get("QUERY_STRING", ""))
+        if scale is None or not plain_headers(environ):
+            return None
+        code = lookup_code(text)
+        if code is None:
+            return None
+        view = read(bind_of(self.app), lambda lookup: lookup.get(code))
+        address = client_of(environ.get("REMOTE_ADDR", ""))
+        granted = self._grant(self._public_limits(address, self._qr_scope))
+        if granted is None:
+            return None
+        payload = scan_url(self._base_url(), view.code.canonical)
+        tag = render_etag("png", payload, str(scale))
+        caching = [("ETag", f'"{tag}"'), ("Cache-Control", QR_CACHE_CONTROL)]
+        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(tag):
+            return NOT_MODIFIED, [*caching, *self._common(environ, granted)], b""
+        body = qr_png(payload, scale)
+        entity = [("Content-Type", PNG), ("Content-Length", str(len(body)))]
+        return OK, [*entity, *caching, *self._common(environ, granted)], body
 
     def _reverse(self, environ: WSGIEnvironment) -> Reply | None:
         query = reverse_query(environ.get("QUERY_STRING", ""))
@@ -147,12 +175,16 @@ class LeanPaths:
         granted = self._grant(self._key_limits(client))
         if granted is None:
             return None
-        body = encode(nearby_body(found, self._base_url))
+        body = encode(nearby_body(found, self._base_url()))
         return OK, [*_entity(body), *self._common(environ, granted)], body
 
-    def _public_limits(self, address: str) -> list[Counted]:
-        """The public limit of a lookup from ``address``, in Flask-Limiter's bucket of the view."""
-        args = identifiers(self._prefix, address, self._scope)
+    def _base_url(self) -> str:
+        """``PUBLIC_BASE_URL``, read per request as the full stack reads it."""
+        return str(self.app.config["PUBLIC_BASE_URL"])
+
+    def _public_limits(self, address: str, scope: str) -> list[Counted]:
+        """The public limit of a request from ``address``, in the bucket of view ``scope``."""
+        args = identifiers(self._prefix, address, scope)
         return [(item, args) for item in _parsed(str(self.app.config["RATELIMIT_PUBLIC"]))]
 
     def _key_limits(self, client: ApiClientView) -> list[Counted]:

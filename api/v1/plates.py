@@ -8,7 +8,6 @@ from a server-side cursor, so memory stays flat however large the commune.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -20,6 +19,7 @@ from api.auth import BEARER_SECURITY, current_actor, per_user
 from api.core import ResourceBlueprint, ResourceView, limiter, public_limit, session
 from api.core.db import new_session
 from api.core.limits import print_run_limit
+from api.hot import QR_CACHE_CONTROL, render_etag
 from api.v1.schemas import DEFAULT_PER_PAGE as DEFAULT_PER_PAGE
 from api.v1.schemas import PrintRunQuery, QrQuery
 from geo import AddressCode
@@ -33,14 +33,10 @@ blp = ResourceBlueprint(
     description="QR codes and printable address plates (PDF), one or a commune's print run",
 )
 
-#: A code's QR code never changes: cache it for a year without revalidation.
-QR_CACHE_CONTROL = "public, max-age=31536000, immutable"
 #: A plate shows address text that can be corrected: cache briefly, then revalidate.
 PLATE_CACHE_CONTROL = "public, max-age=300"
 #: Print runs are for officials only: never stored by any cache.
 PRINT_RUN_CACHE_CONTROL = "private, no-store"
-#: Part of every ETag: bump it when the QR or plate rendering changes.
-RENDER_VERSION = "3"
 
 BINARY = {"type": "string", "format": "binary"}
 RETIRED_NOTE = "Mã đã thu hồi"
@@ -95,10 +91,6 @@ def status_note(view: AddressView) -> str | None:
     return RETIRED_NOTE
 
 
-def _etag(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join([RENDER_VERSION, *parts]).encode()).hexdigest()[:32]
-
-
 def _cached(
     make_body: Callable[[], bytes],
     *,
@@ -143,7 +135,7 @@ class QrPng(ResourceView):
         return _cached(
             lambda: qr_png(payload, scale),
             mimetype="image/png",
-            etag=_etag("png", payload, str(scale)),
+            etag=render_etag("png", payload, str(scale)),
             cache_control=QR_CACHE_CONTROL,
         )
 
@@ -164,7 +156,7 @@ class QrSvg(ResourceView):
         return _cached(
             lambda: qr_svg(payload),
             mimetype="image/svg+xml",
-            etag=_etag("svg", payload),
+            etag=render_etag("svg", payload),
             cache_control=QR_CACHE_CONTROL,
         )
 
@@ -187,7 +179,7 @@ class PlatePdf(ResourceView):
         return _cached(
             lambda: plate_pdf(plate, font_dir=settings.font_dir),
             mimetype="application/pdf",
-            etag=_etag("plate", repr(plate)),
+            etag=render_etag("plate", repr(plate)),
             cache_control=PLATE_CACHE_CONTROL,
             headers={"Content-Disposition": f'inline; filename="plate-{name}.pdf"'},
         )

@@ -8,9 +8,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
+from api.hot import DEFAULT_SCALE
 from qr import MAX_PER_PAGE, MAX_SCALE, MIN_SCALE
 
-DEFAULT_SCALE = 8
 DEFAULT_PER_PAGE = 6
 
 

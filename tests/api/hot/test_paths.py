@@ -22,6 +22,7 @@ from api.hot.inputs import DEFAULT_LIMIT, DEFAULT_RADIUS_M
 from api.v1.schemas import AddressOut, NearbyPage, ReverseQuery
 from geo.code import AddressCode
 from geo.point import Point
+from qr import qr_png, scan_url
 from registry.addresses import get_address
 from registry.lookups.reverse import nearest
 from registry.models import AccessEvent
@@ -119,6 +120,48 @@ def test_reverse_lookups_are_flasks_answers(
     assert found > 100  # the answers were not empty
 
 
+@pytest.mark.app_config(RATELIMIT_PUBLIC=HIGH)
+def test_qr_images_are_flasks_answers(paths: Paths, varied: list[dict[str, Any]]) -> None:
+    rng = random.Random(7)  # noqa: S311 -- reproducible test data
+    rows = [row for row in varied if row["unit"]][:5] + rng.sample(varied, 15)
+    for number, row in enumerate(rows):
+        query = rng.choice(["", "?scale=1", "?scale=3", "?scale=8", "?scale=40"])
+        url = f"/v1/addresses/{canonical(row)}/qr.png{query}"
+        lean, full = paths.both(url, headers={"X-Request-Id": f"q{number}"})
+        assert lean.status_code == 200, url
+        assert lean.mimetype == "image/png"
+        assert_same(lean, full)
+    code = canonical(varied[0])
+    payload = scan_url("https://diachi.example.vn", code)
+    lean, _ = paths.both(f"/v1/addresses/{code}/qr.png?scale=4")
+    assert lean.get_data() == qr_png(payload, 4)
+
+
+def test_a_qr_images_if_none_match_is_honoured_with_304(
+    paths: Paths, varied: list[dict[str, Any]]
+) -> None:
+    url = f"/v1/addresses/{canonical(varied[0])}/qr.png?scale=5"
+    tag = paths.lean.get(url).headers["ETag"]
+    for sent, status in ((tag, 304), (f"W/{tag}", 304), ('"other"', 200)):
+        lean, full = paths.both(url, headers={"If-None-Match": sent, "X-Request-Id": "r"})
+        assert lean.status_code == status
+        assert_same(lean, full)
+        assert lean.headers["ETag"] == tag
+        assert lean.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.app_config(RATELIMIT_PUBLIC="5/minute")
+def test_a_qr_image_counts_in_its_own_bucket_of_the_public_limit(
+    paths: Paths, varied: list[dict[str, Any]]
+) -> None:
+    code = canonical(varied[0])
+    lookups = [paths.lean.get(f"/v1/addresses/{code}") for _ in range(5)]
+    assert [response.status_code for response in lookups] == [200] * 5
+    images = [paths.lean.get(f"/v1/addresses/{code}/qr.png") for _ in range(6)]
+    assert [response.status_code for response in images] == [200] * 5 + [429]
+    assert images[-1].mimetype == "application/problem+json"
+
+
 def test_the_lean_defaults_are_the_schemas() -> None:
     fields = ReverseQuery().fields
     assert (fields["radius_m"].load_default, fields["limit"].load_default) == (
@@ -198,6 +241,16 @@ HANDED_OVER: list[tuple[str, str, dict[str, str], int]] = [
     ("GET", REVERSE + "&lat=21.3", {"X-API-Key": "KEY"}, 200),  # twice
     ("GET", REVERSE.replace(".2849", "%2E2849"), {"X-API-Key": "KEY"}, 200),  # an escape
     ("POST", REVERSE, {"X-API-Key": "KEY"}, 405),
+    ("GET", "/v1/addresses/7PH875FV6R2W/qr.png", {}, 404),  # no such address
+    ("GET", "/v1/addresses/7PH875FV6R2X/qr.png", {}, 422),
+    ("GET", LOOKUP + "/qr.png?scale=0", {}, 422),
+    ("GET", LOOKUP + "/qr.png?scale=41", {}, 422),
+    ("GET", LOOKUP + "/qr.png?scale=2.5", {}, 422),
+    ("GET", LOOKUP + "/qr.png?scale=08", {}, 200),  # not in the plain form
+    ("GET", LOOKUP + "/qr.png?scale=8&scale=9", {}, 200),
+    ("GET", LOOKUP + "/qr.png?size=8", {}, 200),  # unknown: Flask ignores it
+    ("GET", LOOKUP + "/qr.png", {"X-Long": "x" * (MAX_HEADER_VALUE + 1)}, 431),
+    ("HEAD", LOOKUP + "/qr.png", {}, 200),
 ]
 
 
