@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,10 +115,12 @@ class Stack:
 
 
 @contextmanager
-def running_stack(tmp: Path) -> Iterator[Stack]:
+def running_stack(tmp: Path, settings: Mapping[str, str] | None = None) -> Iterator[Stack]:
     """A migrated cluster, a Redis and the server as `make run` (granian, 2 workers x 4 threads).
 
-    Everything started here is stopped when the block ends, whatever happened in it.
+    ``settings`` override the server's environment (e.g. ``TRUSTED_PROXY_HOPS`` behind a
+    proxy, or a smaller ``RATELIMIT_PUBLIC``). Everything started here is stopped when the
+    block ends, whatever happened in it.
     """
     db = pg.start()
     redis: Redis | None = None
@@ -134,19 +136,20 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
         engine.dispose()
         redis = Redis()
         redis.start()
-        settings = tmp / "registry.env"
-        settings.write_text("")
+        settings_file = tmp / "registry.env"
+        settings_file.write_text("")
         env = {
             **os.environ,
             **pg.service_environment(urls),
             "WORKERS": "2",
             # Only what is set here: not the settings file `make run` leaves in var/.
-            "REGISTRY_SETTINGS": str(settings),
+            "REGISTRY_SETTINGS": str(settings_file),
             "RATELIMIT_STORAGE_URI": redis.url,
             # The traffic comes from one IP: the public limit must not be what is tested.
             "RATELIMIT_PUBLIC": "1000000/minute",
             "RATELIMIT_LOGIN": "1000/minute",
             "RATELIMIT_USER": "1000000/minute",  # one official sends all the bearer traffic
+            **(settings or {}),
         }
         server = Server(setups(2)[PRODUCTION], pg.free_port(), env, tmp / "server.log")
         stack = Stack(db=db, url=url, redis=redis, server=server)
