@@ -1,8 +1,9 @@
-"""QR codes and printable plates for digital household addresses.
+"""QR codes, printable plates and address certificates for digital household addresses.
 
 Plain values in, bytes out: this package knows nothing of Flask or the database.
 """
 
+from qr.certificate import Certificate, certificate_pdf
 from qr.codes import MAX_SCALE, MIN_SCALE, QUIET_ZONE, make_qr, qr_matrix, qr_png, qr_svg, scan_url
 from qr.errors import FontUnavailable, InvalidQRInput, PdfJoinError, QRError
 from qr.fonts import DEFAULT_FONT_DIR, VIETNAMESE_LETTERS, PlateFonts, load_fonts
@@ -16,12 +17,14 @@ __all__ = [
     "MIN_SCALE",
     "QUIET_ZONE",
     "VIETNAMESE_LETTERS",
+    "Certificate",
     "FontUnavailable",
     "InvalidQRInput",
     "PdfJoinError",
     "Plate",
     "PlateFonts",
     "QRError",
+    "certificate_pdf",
     "iter_plates",
     "load_fonts",
     "make_qr",
