@@ -1,8 +1,9 @@
-"""QR codes and printable plates for digital household addresses.
+"""QR codes, printable plates and address certificates for digital household addresses.
 
 Plain values in, bytes out: this package knows nothing of Flask or the database.
 """
 
+from qr.certificate import Certificate, certificate_pdf
 from qr.codes import (
     MAX_SCALE,
     MIN_SCALE,
@@ -26,6 +27,7 @@ __all__ = [
     "MIN_SCALE",
     "QUIET_ZONE",
     "VIETNAMESE_LETTERS",
+    "Certificate",
     "FontUnavailable",
     "InvalidQRInput",
     "PdfJoinError",
@@ -33,6 +35,7 @@ __all__ = [
     "PlateFonts",
     "QRError",
     "QRSymbol",
+    "certificate_pdf",
     "iter_plates",
     "load_fonts",
     "make_qr",

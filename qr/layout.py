@@ -4,6 +4,8 @@ The plate is designed in millimetres on a 200 x 120 mm landscape plate: a navy f
 band reads "ĐỊA CHỈ SỐ", the display code across the full width as the dominant element, the
 address on the left, the QR code (drawn as vector squares) on the right and the issuing
 authority in small type at the bottom. ``draw_plate`` scales that design to any size.
+
+``draw_qr`` and ``wrap_words`` are shared with the address certificate (``qr.certificate``).
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def draw_plate(
     rule_y = _draw_code(canvas, plate.display_code, fonts.bold)
     qr_x = PLATE_WIDTH_MM - _FRAME - _QR_INSET - _QR_SIDE
     qr_y = (rule_y + _FRAME - _QR_SIDE) / 2  # centred below the rule
-    _draw_qr(canvas, matrix, (qr_x, qr_y), _QR_SIDE)
+    draw_qr(canvas, matrix, (qr_x, qr_y), _QR_SIDE)
     column = qr_x - _COLUMN_GAP - _PAD
     footer = _footer(plate.authority, fonts.regular, column)
     _draw_lines(canvas, [footer], _FOOTER_BASELINE)
@@ -174,7 +176,7 @@ def _draw_code(canvas: Canvas, code: str, font: str) -> float:
     return rule_y
 
 
-def _draw_qr(
+def draw_qr(
     canvas: Canvas, matrix: Sequence[Sequence[bool]], corner: tuple[float, float], side: float
 ) -> None:
     """The QR code as one path of dark runs inside a white square that includes the quiet zone."""
@@ -259,14 +261,14 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             continue
         if current:
             lines.append(current)
-        *full, current = _wrap_words(clause, font, size, width)
+        *full, current = wrap_words(clause, font, size, width)
         lines += full
     if current:
         lines.append(current)
     return lines
 
 
-def _wrap_words(text: str, font: str, size: float, width: float) -> list[str]:
+def wrap_words(text: str, font: str, size: float, width: float) -> list[str]:
     """Greedy word wrap; a word wider than the line is split between characters."""
     lines: list[str] = []
     current = ""

@@ -47,7 +47,7 @@ def plate_pdf(plate: Plate, *, font_dir: str | os.PathLike[str] = DEFAULT_FONT_D
     """
     fonts = load_fonts(font_dir)
     buffer = io.BytesIO()
-    canvas = _canvas(buffer, (PLATE_WIDTH_MM * mm, PLATE_HEIGHT_MM * mm), fonts)
+    canvas = pdf_canvas(buffer, (PLATE_WIDTH_MM * mm, PLATE_HEIGHT_MM * mm), fonts)
     canvas.setTitle(f"Biển địa chỉ số {plate.display_code}")
     draw_plate(canvas, plate, fonts)
     canvas.showPage()
@@ -105,7 +105,7 @@ def iter_plates(
     count = 0
     for chunk in _batched(_batched(iter(plates), per_page), PAGES_PER_CHUNK):
         buffer = io.BytesIO()
-        canvas = _canvas(buffer, grid.page_size, fonts)
+        canvas = pdf_canvas(buffer, grid.page_size, fonts)
         for page in chunk:
             _draw_page(canvas, page, grid, fonts, count)
             count += len(page)
@@ -203,7 +203,7 @@ def _cut_marks(canvas: Canvas, origin: tuple[float, float], size: tuple[float, f
             canvas.line(cx, cy + sy * near, cx, cy + sy * far)
 
 
-def _canvas(buffer: io.BytesIO, page_size: tuple[float, float], fonts: PlateFonts) -> Canvas:
+def pdf_canvas(buffer: io.BytesIO, page_size: tuple[float, float], fonts: PlateFonts) -> Canvas:
     """A compressed reportlab canvas whose only font is the plate font."""
     canvas = Canvas(
         buffer,

@@ -1,14 +1,15 @@
 """Command-line tools: ``flask --app wsgi <group> <command>``, with the server's configuration.
 
 One module per noun (``db``, ``admin_units``, ``users``, ``demo``, ``households``, ``api_keys``,
-``plates``, ``maintenance``, ``pii``); a failure is a :class:`~api.cli.errors.CommandFailed` (one
-message, exit 1).
+``plates``, ``certificates``, ``maintenance``, ``pii``); a failure is a
+:class:`~api.cli.errors.CommandFailed` (one message, exit 1).
 """
 
 from flask import Flask
 
 from api.cli.admin_units import units_cli
 from api.cli.api_keys import keys_cli
+from api.cli.certificates import certificate_command
 from api.cli.db import db_cli
 from api.cli.demo import demo_cli
 from api.cli.households import households_cli
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
         users_cli,
         demo_cli,
         plates_command,
+        certificate_command,
         households_cli,
         keys_cli,
         maintenance_cli,

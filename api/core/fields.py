@@ -94,7 +94,7 @@ def one_of(rule: rules.ChoiceRule) -> OneOf:
 # --- codes in URLs ---------------------------------------------------------------------------
 
 #: What may follow an address's code in a URL (``/v1/addresses/{code}/qr.png``): never a unit.
-SUB_RESOURCES = ("qr.png", "qr.svg", "plate.pdf", "retire", "history")
+SUB_RESOURCES = ("qr.png", "qr.svg", "plate.pdf", "certificate.pdf", "retire", "history")
 
 
 class CodeConverter(BaseConverter):

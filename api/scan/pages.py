@@ -88,4 +88,5 @@ def present(view: AddressView) -> dict[str, Any]:
         "geo_uri": f"geo:{lat},{lon}?q={lat},{lon}({quote(code.display, safe='')})",
         "osm_url": f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=19/{lat}/{lon}",
         "canonical_url": f"{current_app.config['PUBLIC_BASE_URL']}/a/{code.canonical}",
+        "certificate_url": url_for("certificates.CertificatePdf", code=code.canonical),
     }

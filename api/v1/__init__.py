@@ -7,6 +7,7 @@
 | ``/v1/addresses/{code}`` | ``addresses`` (``lookup``: the hot path's responses) |
 | ``/v1/addresses/{code}/qr.png``, ``qr.svg``, ``plate.pdf`` | ``plates`` |
 | ``/v1/admin-units/{code}/plates.pdf`` | ``plates`` |
+| ``/v1/addresses/{code}/certificate.pdf`` | ``certificates`` |
 | ``/v1/admin-units`` | ``admin_units`` |
 | ``/v1/sync`` | ``sync`` |
 | ``/v1/households/{id}/history``, ``/v1/addresses/{code}/history``, ``/v1/audit`` | ``history`` |
@@ -25,6 +26,7 @@ from api.v1 import (
     addresses,
     admin_units,
     auth,
+    certificates,
     codes,
     history,
     households,
@@ -34,6 +36,7 @@ from api.v1 import (
     sync,
     validate,
 )
+from api.v1.certificates import render_certificate
 from api.v1.plates import DEFAULT_PER_PAGE, stream_print_run
 from api.v1.schemas import AccessEventOut, AddressOut, HouseholdOut
 from registry import AddressView, HouseholdView
@@ -43,6 +46,7 @@ BLUEPRINTS = (
     households.blp,
     addresses.blp,
     plates.blp,
+    certificates.blp,
     admin_units.blp,
     auth.blp,
     sync.blp,
@@ -66,4 +70,4 @@ def init_app(app: Flask, api: Any) -> None:
     dump_records_with(app, {AddressView: AddressOut().dump, HouseholdView: HouseholdOut().dump})
 
 
-__all__ = ["BLUEPRINTS", "DEFAULT_PER_PAGE", "init_app", "stream_print_run"]
+__all__ = ["BLUEPRINTS", "DEFAULT_PER_PAGE", "init_app", "render_certificate", "stream_print_run"]

@@ -66,18 +66,22 @@ class PlateSettings:
         """The URL a plate's QR code carries for ``code``."""
         return make_scan_url(self.base_url, code.canonical)
 
+    def authority_of(self, view: AddressView) -> str:
+        """The issuing authority of ``view``'s documents ({commune} and {province} filled in)."""
+        authority = self.authority.replace("{commune}", view.commune_name)
+        return authority.replace("{province}", view.province_name)
+
     def plate(self, view: AddressView) -> Plate:
         """What the plate of ``view`` shows (the authority may name {commune} and {province})."""
         street_part = format_line(view.house_number, view.alley, view.street, view.hamlet, "", "")
         unit = UNIT_LABEL.format(unit=view.code.unit) if view.code.unit else ""
-        authority = self.authority.replace("{commune}", view.commune_name)
         return Plate(
             display_code=view.code.display,
             scan_url=self.scan_url(view.code),
             address_line=", ".join(part for part in (unit, street_part) if part),
             commune=view.commune_name,
             province=view.province_name,
-            authority=authority.replace("{province}", view.province_name),
+            authority=self.authority_of(view),
             status_note=status_note(view),
         )
 

@@ -3,8 +3,9 @@
 The catalogue (34 provinces, 3,321 communes: names, types, centroids, commune areas) is loaded
 offline from the SQLite file in the MIT-licensed ``vietnamadminunits`` package. Boundaries are
 optional and come from a GeoJSON file the operator names; each load records its source and
-version. Lookups fold Vietnamese diacritics to find names but rank exact accented matches
-first, because "Cẩm Giang" and "Cẩm Giàng" are different communes.
+version; ``unit_outline`` gives one simplified for drawing a small map. Lookups fold
+Vietnamese diacritics to find names but rank exact accented matches first, because "Cẩm
+Giang" and "Cẩm Giàng" are different communes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from registry.admin_units.lookup import (
     province_at,
     search_units,
 )
+from registry.admin_units.outline import Outline, unit_outline
 from registry.admin_units.types import LEVELS, AdminUnitView, LoadStats
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "AdminUnitView",
     "CatalogueError",
     "LoadStats",
+    "Outline",
     "commune_at",
     "get_unit",
     "has_boundary",
@@ -45,4 +48,5 @@ __all__ = [
     "load_catalogue",
     "province_at",
     "search_units",
+    "unit_outline",
 ]

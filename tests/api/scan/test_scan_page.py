@@ -101,6 +101,27 @@ def test_a_retired_code_links_its_successor(tester: Tester, client: FlaskClient)
     assert f'<a href="/a/{new}?lang=en" id="successor">{_display(new)}</a>' in english
 
 
+def test_the_page_links_the_address_certificate_for_active_and_retired_codes(
+    tester: Tester, client: FlaskClient
+) -> None:
+    token = tester.user()
+    old = tester.add_household(token)["code"]
+    new = tester.add_household(token, house_number="14", confirm_distinct=True)["code"]
+    unit = add_unit(tester, token, new, "1205")
+    retire(tester, old, new)
+    for code in (new, old, unit):
+        link = f'id="certificate" href="/v1/addresses/{code}/certificate.pdf" download>'
+        vi = _page(client, f"/a/{code}")
+        assert link in vi
+        assert "Tải giấy xác nhận địa chỉ (PDF)" in vi
+        en = _page(client, f"/a/{code}?lang=en")
+        assert link in en
+        assert "Download the address certificate (PDF)" in en
+        response = client.get(f"/v1/addresses/{code}/certificate.pdf")
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+
+
 def test_strict_content_security_policy_allows_exactly_the_inline_assets(
     tester: Tester, client: FlaskClient
 ) -> None:
