@@ -96,3 +96,21 @@ soak: setup
 clean-db:
 	bash scripts/embedded-pg.sh stop || true
 	rm -rf var/pg var/run
+
+# Backups with pgBackRest (scripts/backup.sh; README "Backups"): of the embedded cluster, or of
+# a server of yours with BACKUP_PGDATA set. `make backup TYPE=full`, `make restore-drill TARGET=TIME`.
+.PHONY: backup-setup backup backup-info restore-drill
+backup-setup: db
+	@bash scripts/backup.sh setup
+
+backup:
+	@bash scripts/setup-system.sh
+	@bash scripts/backup.sh backup $(or $(TYPE),incr)
+
+backup-info:
+	@bash scripts/setup-system.sh
+	@bash scripts/backup.sh info
+
+restore-drill:
+	@bash scripts/setup-system.sh
+	@bash scripts/backup.sh drill $(if $(TARGET),--target "$(TARGET)")

@@ -6,6 +6,7 @@
 #   scripts/embedded-pg.sh createdb DB  create database DB unless it exists
 #   scripts/embedded-pg.sh freshdb DB   drop and re-create database DB
 #   scripts/embedded-pg.sh url DB       print the SQLAlchemy URL of database DB
+#   scripts/embedded-pg.sh paths        print base=, data=, sock=, log=, port=, bindir= lines
 #
 # Data lives under ./var/pg, or under the system temporary directory when the postgres user
 # cannot enter the checkout. PostgreSQL refuses to run as root, so as root it runs as postgres.
@@ -75,5 +76,7 @@ case "${1:-}" in
         psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
         psql_ -d postgres -c "CREATE DATABASE \"$db\"" ;;
     url) echo "postgresql+psycopg2://postgres@127.0.0.1:$port/$2" ;;
+    paths) printf 'base=%s\ndata=%s\nsock=%s\nlog=%s\nport=%s\nbindir=%s\n' \
+        "$base" "$data" "$sock" "$log" "$port" "$bindir" ;;
     *) echo "usage: $0 start|stop|createdb DB|freshdb DB|url DB" >&2; exit 2 ;;
 esac
