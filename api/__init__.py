@@ -22,6 +22,7 @@ from api.core import (
     limits,
     problems,
     reads,
+    replicas,
     strict_json,
 )
 from api.core.fields import register_code_converter
@@ -58,6 +59,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if app.config["PII_KEY"]:  # sealed personal data; production refuses to start without it
         pii.configure(app.config["PII_KEY"], app.config["PII_PREVIOUS_KEYS"])
     db.init_app(app)
+    replicas.init_app(app)  # public reads on a hot standby, when DATABASE_REPLICA_URL names one
     bounds.init_app(app)  # the first before_request hook: no over-long header or query after it
     limits.init_app(app)
     api = RegistryApi(app)

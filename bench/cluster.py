@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for one benchmark run (started and removed by the bench).
+"""A throwaway PostgreSQL cluster for one benchmark run (started and removed by the bench),
+and hot standbys of it (:func:`standby`: ``pg_basebackup -R``, streaming).
 
 The same cluster serves the registry and the ceiling measurements, so both run against the
 same settings. The settings are PostgreSQL 15's defaults except a larger shared buffer pool,
@@ -14,7 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry import roles
@@ -59,6 +60,8 @@ class Cluster:
     base: Path
     port: int
     bindir: Path
+    #: The settings it was started with (``-c name=value``).
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def data(self) -> Path:
@@ -97,6 +100,22 @@ class Cluster:
             [*command, *args], check=True, capture_output=True, text=True
         )
 
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        """Run one SQL statement as the superuser; its output, unaligned, without headers."""
+        return self.run(
+            "psql", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", statement
+        ).stdout.strip()
+
+    def promote(self) -> None:
+        """Promote this standby to a primary (``pg_ctl promote``, waiting until it is one)."""
+        subprocess.run(  # noqa: S603
+            _as_postgres(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "promote"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
     def stop(self) -> None:
         """Stop the server and delete the directory."""
         subprocess.run(  # noqa: S603
@@ -109,10 +128,9 @@ class Cluster:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def start(settings: dict[str, str] | None = None) -> Cluster:
-    """Initialise and start a new cluster on a free port (about two seconds)."""
-    bindir = pg_bin()
-    base = Path(tempfile.mkdtemp(prefix="registry-bench-pg-"))
+def _directories(prefix: str) -> tuple[Path, Path, Path, Path]:
+    """A new base directory, with its data and socket directories and its log, for postgres."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     os.chmod(base, 0o755)  # noqa: S103  # the postgres user must enter it
     data, sockets = base / "data", base / "run"
     for directory in (data, sockets):
@@ -123,6 +141,39 @@ def start(settings: dict[str, str] | None = None) -> Cluster:
     log.touch()
     if os.getuid() == 0:
         shutil.chown(log, "postgres", "postgres")
+    return base, data, sockets, log
+
+
+def _launch(bindir: Path, base: Path, settings: dict[str, str]) -> Cluster:
+    """Start the server of ``base``'s data directory on a free port."""
+    port = free_port()
+    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    subprocess.run(  # noqa: S603
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(base / "data"),
+                "-l",
+                str(base / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {port} -k {base / 'run'} {options}",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    return Cluster(base=base, port=port, bindir=bindir, settings=settings)
+
+
+def start(settings: dict[str, str] | None = None) -> Cluster:
+    """Initialise and start a new cluster on a free port (about two seconds)."""
+    bindir = pg_bin()
+    base, data, _, _ = _directories("registry-bench-pg-")
     subprocess.run(  # noqa: S603
         _as_postgres(
             [
@@ -140,30 +191,33 @@ def start(settings: dict[str, str] | None = None) -> Cluster:
         check=True,
         capture_output=True,
     )
-    port = free_port()
-    options = " ".join(
-        f"-c {name}={value}" for name, value in {**SETTINGS, **(settings or {})}.items()
-    )
+    return _launch(bindir, base, {**SETTINGS, **(settings or {})})
+
+
+def standby(
+    primary: Cluster, name: str = "standby", settings: dict[str, str] | None = None
+) -> Cluster:
+    """A hot standby of ``primary``, streaming from it: ``pg_basebackup -R``, then started.
+
+    It runs with the primary's settings (a standby refuses to replay with fewer connections
+    than its primary allows) and ``cluster_name`` = ``name``, which is also the
+    ``application_name`` it streams under: what ``synchronous_standby_names`` lists.
+    """
+    base, data, _, _ = _directories("registry-bench-standby-")
     subprocess.run(  # noqa: S603
         _as_postgres(
             [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(log),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                f"-p {port} -k {sockets} {options}",
-                "start",
+                str(primary.bindir / "pg_basebackup"),
+                *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+                *("-D", str(data), "-R", "-X", "stream", "-c", "fast"),
             ]
         ),
         check=True,
         capture_output=True,
     )
-    return Cluster(base=base, port=port, bindir=bindir)
+    return _launch(
+        primary.bindir, base, {**primary.settings, "cluster_name": name, **(settings or {})}
+    )
 
 
 def service_environment(urls: roles.Urls) -> dict[str, str]:

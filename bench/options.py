@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ class Options:
     servers: list[str]
     workers: int
     smoke: bool
+    #: Also measure the hot reads through a read replica (bench/replicas.py).
+    replica: bool
     output: Path
     samples: dict[str, int] = field(default_factory=dict)
 
@@ -40,6 +43,12 @@ def parse(argv: list[str] | None, description: str) -> Options:
     parser.add_argument("--servers", default=env.get("BENCH_SERVERS", f"{PRODUCTION},gunicorn"))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--smoke", action="store_true", help="a few thousand rows, seconds")
+    parser.add_argument(
+        "--replica",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="lookups and reverse through a read replica too (default: not with --smoke)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     smoke = bool(args.smoke)
@@ -53,9 +62,19 @@ def parse(argv: list[str] | None, description: str) -> Options:
         servers=[PRODUCTION] if smoke else [s for s in args.servers.split(",") if s],
         workers=args.workers,
         smoke=smoke,
+        replica=_replica(args.replica, env, smoke),
         output=args.output or RESULTS / ("smoke.json" if smoke else "latest.json"),
         # Search queries: ten (smoke) or 25 of each form of bench/searches.py.
         samples={"validate": 3, "search": 40, "binary": 5}
         if smoke
         else {"validate": 20, "search": 100, "binary": 30},
     )
+
+
+def _replica(given: bool | None, env: Mapping[str, str], smoke: bool) -> bool:
+    """``--replica``/``--no-replica``, else ``BENCH_REPLICA`` (0 or 1), else all but smoke."""
+    if given is not None:
+        return given
+    if env.get("BENCH_REPLICA"):
+        return env["BENCH_REPLICA"] == "1"
+    return not smoke

@@ -40,6 +40,8 @@ from bench.load import WrongAnswer
 from bench.measure import CEILING, Measured, log, measure_server, run_name, targets
 from bench.options import Options, parse
 from bench.redis_store import Redis
+from bench.replicas import PREFIX as REPLICA
+from bench.replicas import measure_replica
 from bench.report import REFERENCE_LOOKUP_RPS, Figure, cpu_table, machine, scaled, table, write
 from bench.servers import setups
 from registry import roles
@@ -205,6 +207,8 @@ def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) 
             name, db, env, wanted, key, options, work, redis.pid() if redis else None
         )
         collected.add_server(name, measured, first=index == 0)
+    if options.replica:
+        collected.figures += measure_replica(db, env, wanted, key, options, work)
     size_figure, collected.details["sizes"] = _bytes_per_address(dsn)
     collected.figures.append(size_figure)
     return collected
@@ -212,7 +216,7 @@ def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) 
 
 def _ordered(figures: list[Figure], servers: list[str]) -> list[Figure]:
     """The figures in :data:`FIGURE_ORDER`, the first server's, then each other server's."""
-    prefixes = ["", *servers[1:]]
+    prefixes = ["", *servers[1:], REPLICA]
 
     def position(figure: Figure) -> tuple[int, int]:
         server, _, name = figure.name.rpartition(".")
@@ -245,6 +249,9 @@ def _machine(options: Options, version: str, redis: Redis | None) -> dict[str, A
             "rate_limit_storage": "redis (a redis-server of the run)" if redis else "memory",
             "seconds_per_run": options.seconds,
             "runs": options.runs,
+            "replica": "a hot standby of the cluster, on this machine (bench/replicas.py)"
+            if options.replica
+            else None,
             "boundaries": str(options.boundaries)
             if options.boundaries
             else f"province {PROVINCE} box",

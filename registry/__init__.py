@@ -2,14 +2,15 @@
 
 The modules at this level are the records and their changes (``models``, ``households``,
 ``addresses``, ``lifecycle``, ``corrections``, with ``changes``, ``versions`` and ``audit``
-under them, and ``reads``, the trail of who read personal data); the rooms below are whole
-subsystems: ``access`` (users, tokens, API keys), ``admin_units`` (the map), ``address_text``
-(addresses typed as text), ``lookups`` (public reads), ``sync`` (offline phones),
-``importing`` (bulk lists) and ``pii`` (citizen IDs and phones sealed at rest, their keys).
+under them, ``reads``, the trail of who read personal data, and ``replication``, how far a
+read replica is behind); the rooms below are whole subsystems: ``access`` (users, tokens, API
+keys), ``admin_units`` (the map), ``address_text`` (addresses typed as text), ``lookups``
+(public reads), ``sync`` (offline phones), ``importing`` (bulk lists) and ``pii`` (citizen
+IDs and phones sealed at rest, their keys).
 Code outside the registry imports only what this module and those sub-packages list.
 """
 
-from registry import errors, fields, maintenance, migrate, models, pii, reads, roles
+from registry import errors, fields, maintenance, migrate, models, pii, reads, replication, roles
 from registry.addresses import AddressView, format_line, get_address, public_view_query
 from registry.corrections import Correction, correct_address, retire_address
 from registry.db import engine_for, session_factory
@@ -64,6 +65,7 @@ __all__ = [
     "public_view_query",
     "reads",
     "register_household",
+    "replication",
     "retire_address",
     "roles",
     "seed",

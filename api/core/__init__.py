@@ -16,6 +16,7 @@ from api.core import (
     limits,
     problems,
     reads,
+    replicas,
     resources,
     strict_json,
 )
@@ -33,6 +34,7 @@ from api.core.problems import (
     registry_problem,
 )
 from api.core.reads import record_read
+from api.core.replicas import fresh, fresh_lookup
 from api.core.resources import ResourceBlueprint, ResourceView
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "docs",
     "etag",
     "fields",
+    "fresh",
+    "fresh_lookup",
     "geo_problem",
     "headers",
     "health",
@@ -67,6 +71,7 @@ __all__ = [
     "reads",
     "record_read",
     "registry_problem",
+    "replicas",
     "resources",
     "session",
     "strict_json",

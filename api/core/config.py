@@ -125,6 +125,9 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "PII_PREVIOUS_KEYS": environ.get("PII_PREVIOUS_KEYS", ""),
         **_database_urls(environ),
         "DATABASE_POOL_SIZE": _int(environ, "DATABASE_POOL_SIZE", 5),
+        # A hot standby for the public reads (api/core/replicas.py); empty: none.
+        "DATABASE_REPLICA_URL": environ.get("DATABASE_REPLICA_URL", ""),
+        "REPLICA_MAX_LAG_SECONDS": _float(environ, "REPLICA_MAX_LAG_SECONDS", 5.0),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         # Production refuses an http:// PUBLIC_BASE_URL unless this is 1 (a local run only).
         "ALLOW_HTTP_BASE_URL": _flag(environ, "ALLOW_HTTP_BASE_URL"),
@@ -196,6 +199,8 @@ def validate(config: Mapping[str, Any]) -> None:
             f"API_KEY_CACHE_SECONDS must be 0 (no cache) to {MAX_API_KEY_CACHE_SECONDS}:"
             " a revoked key keeps working that long"
         )
+    if config["REPLICA_MAX_LAG_SECONDS"] <= 0:
+        raise ConfigError("REPLICA_MAX_LAG_SECONDS must be positive")
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigError("TRUSTED_PROXY_HOPS must be 0 (no proxy) or more")
     for name in RATE_LIMIT_SETTINGS:

@@ -15,6 +15,8 @@ from registry import engine_for, roles, session_factory
 
 EXTENSION = "registry.sessions"
 OWNER_EXTENSION = "registry.owner_sessions"
+#: The read replica of ``api.core.replicas`` (absent: none).
+REPLICA_EXTENSION = "registry.replica"
 log = logging.getLogger(__name__)
 
 
@@ -65,9 +67,13 @@ def owner_session() -> Session:
 
 
 def use_sessions(app: Flask, factory: sessionmaker[Session]) -> None:
-    """Replace the app's session factories, the owner's too (tests bind them to one connection)."""
+    """Replace the app's session factories, the owner's too (tests bind them to one connection).
+
+    Reads then go where the sessions go, a read replica's included.
+    """
     app.extensions[EXTENSION] = factory
     app.extensions[OWNER_EXTENSION] = factory
+    app.extensions.pop(REPLICA_EXTENSION, None)
 
 
 def session() -> Session:

@@ -11,6 +11,9 @@ Two rules live here so that no view can forget them:
   DELETE: a response below 400 commits the request's session, anything else rolls it back.
   A view (and ``@idempotent``) never commits the change itself. A read that left a trace
   (``api.core.reads``: who read which households' personal data) ends the same way.
+- **Public reads say so.** A resource lists in :attr:`ResourceView.replica_reads` the methods
+  that are public reads; they may read from a hot standby (``api.core.replicas``), every other
+  request uses the primary.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.utils import prepare_response
 
+from api.core import replicas
 from api.core.db import session
 from api.core.problems import PROBLEM_MEDIA_TYPE, ProblemSchema
 from api.core.reads import read_recorded
@@ -95,9 +99,18 @@ class ResourceBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest is un
 class ResourceView(MethodView):
     """A resource's HTTP methods; the unit of work of a write ends here, and only here."""
 
+    #: The methods that are public reads of public records, which a read replica may answer
+    #: (through ``api.core.replicas.fresh``); every other method reads from the primary.
+    replica_reads: ClassVar[frozenset[str]] = frozenset()
+
     def dispatch_request(self, **kwargs: Any) -> Response:
         """Run the method; commit a write (or a traced read) that succeeded, else roll back."""
+        public_read = request.method in self.replica_reads
+        if public_read:
+            replicas.begin()
         response = make_response(super().dispatch_request(**kwargs))
+        if public_read:
+            replicas.tag(response)
         if request.method in WRITE_METHODS or read_recorded():
             finish_write(response)
         return response

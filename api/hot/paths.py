@@ -4,10 +4,11 @@
 per-key limit) are most of the service's traffic. Through Flask each pays for routing,
 flask-smorest and webargs, Flask-Limiter's three store round trips and a dozen hooks; here
 only for what the answer needs: the request's checks (:mod:`.inputs`), the limit (a unit of a
-lease, :mod:`api.core.leases`), the key (cached, :class:`api.auth.KeyCache`), one prepared
-statement (:mod:`registry.lookups`) and the body (:mod:`.bodies`), with the headers Flask
-would send: ``ETag``, ``X-Request-Id``, ``X-Content-Type-Options``, HSTS, ``X-RateLimit-*``
-and ``Retry-After``.
+lease, :mod:`api.core.leases`), the key (cached, :class:`api.auth.KeyCache`, checked on the
+primary), one prepared statement (:mod:`registry.lookups`, on the read replica when one
+serves: :mod:`api.core.replicas`) and the body (:mod:`.bodies`), with the headers Flask
+would send: ``ETag``, ``X-Read-From`` and ``X-Replica-Lag`` (with a replica),
+``X-Request-Id``, ``X-Content-Type-Options``, HSTS, ``X-RateLimit-*`` and ``Retry-After``.
 
 It answers only 200 (and a lookup's 304). Everything else goes to the Flask app unchanged:
 another method or path, a request it does not read plainly, an unknown code, a bad key, a
@@ -31,10 +32,12 @@ from werkzeug.http import parse_etags
 
 from api.auth import KEY_SCOPE, bad_key_bucket, client_bucket, key_cache
 from api.core import etag, limiter
-from api.core.db import bind_of, session_of
+from api.core.db import session_of
 from api.core.headers import HSTS, NOSNIFF, request_id, sends_hsts
 from api.core.leases import Granted, Leases
 from api.core.limits import Counted, client_of, identifiers, key_prefix
+from api.core.replicas import headers as read_from
+from api.core.replicas import read_bind_of, source_of
 from api.hot.bodies import JSON, LOOKUP_PATH, encode, nearby_body, public_body
 from api.hot.images import QR_CACHE_CONTROL, QR_PNG_SUFFIX, render_etag
 from api.hot.inputs import lookup_code, plain_headers, qr_scale, reverse_query
@@ -125,16 +128,17 @@ class LeanPaths:
         code = lookup_code(text)
         if code is None:
             return None
-        view = read(bind_of(self.app), lambda lookup: lookup.get(code))
+        source = source_of(self.app)
+        view = read(read_bind_of(self.app, source), lambda lookup: lookup.get(code))
         address = client_of(environ.get("REMOTE_ADDR", ""))
         granted = self._grant(self._public_limits(address, self._scope))
         if granted is None:
             return None
-        tag = etag(view.version)
+        tagged = [("ETag", etag(view.version)), *read_from(self.app, source)]
         if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(str(view.version)):
-            return NOT_MODIFIED, [("ETag", tag), *self._common(environ, granted)], b""
+            return NOT_MODIFIED, [*tagged, *self._common(environ, granted)], b""
         body = encode(public_body(view, self._base_url()))
-        return OK, [*_entity(body), ("ETag", tag), *self._common(environ, granted)], body
+        return OK, [*_entity(body), *tagged, *self._common(environ, granted)], body
 
     def _qr_png(self, environ: WSGIEnvironment, text: str) -> Reply | None:
         scale = qr_scale(environ.get("QUERY_STRING", ""))
@@ -143,7 +147,8 @@ class LeanPaths:
         code = lookup_code(text)
         if code is None:
             return None
-        view = read(bind_of(self.app), lambda lookup: lookup.get(code))
+        source = source_of(self.app)
+        view = read(read_bind_of(self.app, source), lambda lookup: lookup.get(code))
         address = client_of(environ.get("REMOTE_ADDR", ""))
         granted = self._grant(self._public_limits(address, self._qr_scope))
         if granted is None:
@@ -151,6 +156,7 @@ class LeanPaths:
         payload = scan_url(self._base_url(), view.code.canonical)
         tag = render_etag("png", payload, str(scale))
         caching = [("ETag", f'"{tag}"'), ("Cache-Control", QR_CACHE_CONTROL)]
+        caching += read_from(self.app, source)
         if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(tag):
             return NOT_MODIFIED, [*caching, *self._common(environ, granted)], b""
         body = qr_png(payload, scale)
@@ -168,15 +174,17 @@ class LeanPaths:
             return None
         client = cache.client(key, self._authenticate)
         point = Point(lon=query.lon, lat=query.lat)
+        source = source_of(self.app)
         found = read(
-            bind_of(self.app),
+            read_bind_of(self.app, source),
             lambda lookup: lookup.nearest(point, radius_m=query.radius_m, limit=query.limit),
         )
         granted = self._grant(self._key_limits(client))
         if granted is None:
             return None
         body = encode(nearby_body(found, self._base_url()))
-        return OK, [*_entity(body), *self._common(environ, granted)], body
+        tagged = read_from(self.app, source)
+        return OK, [*_entity(body), *tagged, *self._common(environ, granted)], body
 
     def _base_url(self) -> str:
         """``PUBLIC_BASE_URL``, read per request as the full stack reads it."""

@@ -20,7 +20,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.wrappers import Response as BaseResponse
 
-from api.core import PROBLEM_MEDIA_TYPE, limiter, public_limit, session
+from api.core import PROBLEM_MEDIA_TYPE, ResourceView, fresh, limiter, public_limit
 from api.scan.assets import assets
 from api.scan.errors import error_page
 from api.scan.pages import address_url, page, present
@@ -48,17 +48,19 @@ NOT_FOUND = {
 
 
 @blp.route("/<any(a, A):prefix>/<code:code>")
-class ScanPage(MethodView):
+class ScanPage(ResourceView):
     """The page of an address, by code in any accepted form (any case, with a unit)."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+    replica_reads = frozenset({"GET"})
 
     @blp.response(200, HTML, content_type="text/html", description="The address page")
     @blp.alt_response(422, schema=HTML, content_type="text/html", description="Mistyped code")
     @blp.doc(responses={"404": NOT_FOUND})
     def get(self, prefix: str, code: str) -> Response:
         """Scan page: code, address, status, maps links; `?lang=en` for English."""
-        view = get_address(session(), AddressCode.parse(code))
+        parsed = AddressCode.parse(code)
+        view = fresh(lambda db: get_address(db, parsed))
         return page("scan/address.html", a=present(view))
 
 

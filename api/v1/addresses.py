@@ -40,6 +40,7 @@ class Address(ResourceView):
     """An address by code, in any accepted input form (e.g. `7ph8-75fv 6r2w/1205`)."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit, methods=["GET"])]
+    replica_reads = frozenset({"GET"})
 
     @blp.response(200, AddressOut, description="The address; `ETag` is its version")
     @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from flask import request, url_for
 
-from api.core import ResourceBlueprint, ResourceView, limiter, public_limit, session
+from api.core import ResourceBlueprint, ResourceView, fresh, limiter, public_limit
 from api.v1.schemas import UnitFeature, UnitPage, UnitQuery
 from registry.admin_units import AdminUnitView, get_unit, search_units
 
@@ -45,6 +45,7 @@ class AdminUnits(ResourceView):
     """Search provinces and communes."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+    replica_reads = frozenset({"GET"})
 
     @blp.arguments(UnitQuery, location="query")
     @blp.response(200, UnitPage)
@@ -52,13 +53,15 @@ class AdminUnits(ResourceView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Units matching `q` (diacritics-insensitive, exact accents first), by province."""
         limit = query["limit"]
-        units = search_units(
-            session(),
-            q=query.get("q"),
-            province=query.get("province"),
-            level=query.get("level"),
-            limit=limit,
-            after=query.get("after"),
+        units = fresh(
+            lambda db: search_units(
+                db,
+                q=query.get("q"),
+                province=query.get("province"),
+                level=query.get("level"),
+                limit=limit,
+                after=query.get("after"),
+            )
         )
         next_url = None
         if len(units) == limit:
@@ -72,12 +75,13 @@ class AdminUnit(ResourceView):
     """One province or commune."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+    replica_reads = frozenset({"GET"})
 
     @blp.response(200, UnitFeature)
     @blp.problems((404, "No such unit"), 429)
     def get(self, code: str) -> dict[str, Any]:
         """The unit as a GeoJSON Feature, with its boundary when one is loaded."""
-        view = get_unit(session(), code, with_boundary=True)
+        view = fresh(lambda db: get_unit(db, code, with_boundary=True))
         properties = _unit(view)
         if view.boundary_geojson is not None:
             properties.update(

@@ -16,7 +16,7 @@ from flask import Response, current_app, request
 from sqlalchemy.orm import Session
 
 from api.auth import BEARER_SECURITY, current_actor, per_user
-from api.core import ResourceBlueprint, ResourceView, limiter, public_limit, session
+from api.core import ResourceBlueprint, ResourceView, fresh, limiter, public_limit, session
 from api.core.db import new_session
 from api.core.limits import print_run_limit
 from api.hot import QR_CACHE_CONTROL, render_etag
@@ -117,6 +117,12 @@ def _file_name(code: AddressCode) -> str:
     return code.canonical.replace("/", "-")
 
 
+def _address(code: str) -> AddressView:
+    """The address of a QR image or plate (a public read: perhaps from a replica)."""
+    parsed = AddressCode.parse(code)
+    return fresh(lambda db: get_address(db, parsed))
+
+
 #: A plate or QR image: the code may be unknown or mistyped; images are cached by ETag.
 NOT_MODIFIED = "Not modified: the If-None-Match ETag is current"
 PLATE_PROBLEMS = (404, (422, "Not a valid code (format/check) or option"), 429)
@@ -127,6 +133,7 @@ class QrPng(ResourceView):
     """The QR code of an address as a PNG."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+    replica_reads = frozenset({"GET"})
 
     @blp.arguments(QrQuery, location="query")
     @blp.response(200, BINARY, content_type="image/png", description="1-bit PNG, quiet zone")
@@ -134,7 +141,7 @@ class QrPng(ResourceView):
     @blp.problems(*PLATE_PROBLEMS)
     def get(self, query: dict[str, Any], code: str) -> Response:
         """QR code (PNG) carrying the scan URL `PUBLIC_BASE_URL/a/CODE`; cached immutably."""
-        view = get_address(session(), AddressCode.parse(code))
+        view = _address(code)
         payload, scale = PlateSettings.current().scan_url(view.code), query["scale"]
         return _cached(
             lambda: qr_png(payload, scale),
@@ -149,13 +156,14 @@ class QrSvg(ResourceView):
     """The QR code of an address as an SVG."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+    replica_reads = frozenset({"GET"})
 
     @blp.response(200, BINARY, content_type="image/svg+xml", description="1 mm per module")
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problems(*PLATE_PROBLEMS)
     def get(self, code: str) -> Response:
         """QR code (SVG, vector) carrying the scan URL; cached immutably."""
-        view = get_address(session(), AddressCode.parse(code))
+        view = _address(code)
         payload = PlateSettings.current().scan_url(view.code)
         return _cached(
             lambda: qr_svg(payload),
@@ -170,13 +178,14 @@ class PlatePdf(ResourceView):
     """The printable plate of an address."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = [limiter.limit(public_limit)]
+    replica_reads = frozenset({"GET"})
 
     @blp.response(200, BINARY, content_type="application/pdf", description="200 x 120 mm plate")
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.problems(*PLATE_PROBLEMS)
     def get(self, code: str) -> Response:
         """Plate (PDF): display code, QR code, address, commune, province, issuing authority."""
-        view = get_address(session(), AddressCode.parse(code))
+        view = _address(code)
         settings = PlateSettings.current()
         plate = settings.plate(view)
         name = _file_name(view.code)

@@ -25,6 +25,7 @@ class Reverse(ResourceView):
     """Reverse lookup."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
+    replica_reads = frozenset({"GET"})
 
     @blp.doc(security=SECURITY)
     @blp.arguments(ReverseQuery, location="query")

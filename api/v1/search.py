@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from api.auth import KEYED, SECURITY, KeyedBlueprint
-from api.core import ResourceView, session
+from api.core import ResourceView, fresh
 from api.v1.schemas import SearchPage, SearchQuery
 from registry.lookups import search
 
@@ -23,6 +23,7 @@ class Search(ResourceView):
     """Address search."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
+    replica_reads = frozenset({"GET"})
 
     @blp.doc(security=SECURITY)
     @blp.arguments(SearchQuery, location="query")
@@ -36,11 +37,13 @@ class Search(ResourceView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Active addresses matching `q` (diacritics-insensitive, exact accents first,
         typo-tolerant) in the commune or province named by `q`, `commune` or `province`."""
-        hits = search(
-            session(),
-            query["q"],
-            commune=query.get("commune"),
-            province=query.get("province"),
-            limit=query["limit"],
+        hits = fresh(
+            lambda db: search(
+                db,
+                query["q"],
+                commune=query.get("commune"),
+                province=query.get("province"),
+                limit=query["limit"],
+            )
         )
         return {"items": hits}

@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError
 from webargs.flaskparser import abort
 
 from api.auth import KEYED, SECURITY, KeyedBlueprint, spend_per_item
-from api.core import ResourceView, session
+from api.core import ResourceView, fresh
 from api.hot import JSON, encode
 from api.v1.schemas import (
     BATCH_EXAMPLE,
@@ -30,6 +30,7 @@ from api.v1.schemas import (
 from registry.lookups import (
     ValidationRequest,
     ValidationResult,
+    Verdict,
     validate,
     validate_batch,
 )
@@ -78,11 +79,21 @@ def batch_items() -> list[ValidationRequest]:
         abort(422, exc=error, messages={"json": error.messages})
 
 
+def _unregistered(result: ValidationResult) -> bool:
+    """A well-formed code no address has: on a replica, perhaps one minted a moment ago."""
+    return result.verdict == Verdict.NOT_FOUND
+
+
+def _any_unregistered(results: list[ValidationResult]) -> bool:
+    return any(_unregistered(result) for result in results)
+
+
 @blp.route("")
 class Validate(ResourceView):
     """Validate one code."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
+    replica_reads = frozenset({"POST"})
 
     @blp.doc(security=SECURITY)
     @blp.arguments(ValidateIn, example=VALIDATE_EXAMPLE)
@@ -94,7 +105,7 @@ class Validate(ResourceView):
         `verdict`: VALID, INVALID_FORMAT, INVALID_CHECK, NOT_FOUND or RETIRED; `action`:
         ACCEPT, CONFIRM or FIX. A verdict is an answer, not an error: always 200.
         """
-        return validate(session(), validation)
+        return fresh(lambda db: validate(db, validation), missing=_unregistered)
 
 
 @blp.route("/batch")
@@ -102,6 +113,7 @@ class ValidateBatch(ResourceView):
     """Validate up to 1,000 codes."""
 
     decorators: ClassVar[list[Callable[..., Any]]] = KEYED
+    replica_reads = frozenset({"POST"})
 
     @blp.doc(security=SECURITY)
     @documented_body(BatchIn, example=BATCH_EXAMPLE)
@@ -120,7 +132,7 @@ class ValidateBatch(ResourceView):
         """
         items = batch_items()
         spend_per_item(len(items))
-        results = validate_batch(session(), items)
+        results = fresh(lambda db: validate_batch(db, items), missing=_any_unregistered)
         body = BatchOut.dump_results(
             results, current_app.config["PUBLIC_BASE_URL"], request.script_root
         )

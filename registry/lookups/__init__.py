@@ -14,6 +14,7 @@ from registry.lookups.validation import (
     Suggestion,
     ValidationRequest,
     ValidationResult,
+    Verdict,
     validate,
     validate_batch,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Suggestion",
     "ValidationRequest",
     "ValidationResult",
+    "Verdict",
     "read",
     "search",
     "validate",

@@ -1,11 +1,11 @@
 """One lookup connection per worker thread, for the hot read paths of :mod:`.prepared`.
 
-Each thread keeps one database connection for lookups (autocommit, with the lookup statements
-prepared on it), made on first use in the worker process: never inherited across a fork,
-never shared between threads (a cursor shared by threads can hand one request another
-request's row). When the caller's sessions are bound to one connection (the test suite binds
-them to a transaction that is rolled back), lookups run on that connection instead, so they
-see what the test wrote.
+Each thread keeps one database connection for lookups per engine (the primary's, a read
+replica's; autocommit, with the lookup statements prepared on it), made on first use in the
+worker process: never inherited across a fork, never shared between threads (a cursor shared
+by threads can hand one request another request's row). When the caller's sessions are bound
+to one connection (the test suite binds them to a transaction that is rolled back), lookups
+run on that connection instead, so they see what the test wrote.
 
 With :mod:`.prepared`, this is the only module that handles raw DB-API connections.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,7 +26,9 @@ from sqlalchemy.exc import OperationalError
 
 from registry.lookups.prepared import AddressLookup
 
-_local = threading.local()
+#: Each engine's thread-local lookup (a thread reads through the primary and a replica alike).
+_locals: weakref.WeakKeyDictionary[Engine, threading.local] = weakref.WeakKeyDictionary()
+_locals_lock = threading.Lock()
 T = TypeVar("T")
 
 
@@ -36,14 +39,15 @@ def read(bind: Engine | Connection, what: Callable[[AddressLookup], T]) -> T:
     """
     if isinstance(bind, Connection):
         return what(_shared_lookup(bind))
+    local = _local_of(bind)
     try:
-        return what(_own_lookup(bind))
+        return what(_own_lookup(bind, local))
     except (DriverOperationalError, InterfaceError):
-        _forget()  # a broken connection (the database restarted): retry once on a new one
+        _forget(local)  # a broken connection (the database restarted): retry once on a new one
     try:
-        return what(_own_lookup(bind))
+        return what(_own_lookup(bind, local))
     except (DriverOperationalError, InterfaceError) as error:
-        _forget()
+        _forget(local)
         raise OperationalError("hot-path read", None, error) from error
 
 
@@ -56,22 +60,31 @@ def _shared_lookup(bind: Connection) -> AddressLookup:
     return lookup
 
 
-def _own_lookup(engine: Engine) -> AddressLookup:
+def _local_of(engine: Engine) -> threading.local:
+    """The thread-local state of ``engine``'s lookups."""
+    local = _locals.get(engine)
+    if local is None:
+        with _locals_lock:
+            local = _locals.setdefault(engine, threading.local())
+    return local
+
+
+def _own_lookup(engine: Engine, local: threading.local) -> AddressLookup:
     """This thread's lookup on its own connection (made after a fork, never shared)."""
-    lookup: AddressLookup | None = getattr(_local, "lookup", None)
-    if lookup is None or getattr(_local, "pid", None) != os.getpid():
+    lookup: AddressLookup | None = getattr(local, "lookup", None)
+    if lookup is None or getattr(local, "pid", None) != os.getpid():
         pooled = engine.raw_connection()
         pooled.detach()  # ours for the life of the thread, outside the pool
         connection: Any = pooled.dbapi_connection
         connection.autocommit = True
-        _local.pooled, _local.pid = pooled, os.getpid()
-        _local.lookup = lookup = AddressLookup(connection)
+        local.pooled, local.pid = pooled, os.getpid()
+        local.lookup = lookup = AddressLookup(connection)
     return lookup
 
 
-def _forget() -> None:
-    pooled = getattr(_local, "pooled", None)
-    _local.lookup = _local.pooled = None
+def _forget(local: threading.local) -> None:
+    pooled = getattr(local, "pooled", None)
+    local.lookup = local.pooled = None
     if pooled is not None:
         # Already broken (that is why it is dropped): closing may fail too.
         with contextlib.suppress(DriverOperationalError, InterfaceError):

@@ -22,6 +22,7 @@ from bench.load import (
     steady_latencies,
     steady_tps,
 )
+from bench.options import parse
 from bench.report import (
     GOALS,
     REFERENCE_LOOKUP_RPS,
@@ -243,3 +244,14 @@ def test_every_server_set_up_logs_each_request_as_production_does() -> None:
         assert "access log on" in setup.description
     log_format = serve.split("--access-log-fmt ", 1)[1].split("\n", 1)[0]
     assert "%(path)s" in log_format and "query" not in log_format
+
+
+def test_the_replica_runs_are_the_full_benchs_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BENCH_REPLICA", raising=False)
+    assert parse([], "bench").replica
+    assert not parse(["--smoke"], "bench").replica
+    assert parse(["--smoke", "--replica"], "bench").replica
+    monkeypatch.setenv("BENCH_REPLICA", "0")
+    assert not parse([], "bench").replica
+    assert not parse(["--smoke"], "bench").replica
+    assert parse(["--replica"], "bench").replica

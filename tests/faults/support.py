@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from bench import cluster as pg
 from bench.redis_store import Redis
 from bench.servers import PRODUCTION, Server, setups
+from registry import roles
 from registry.access import create_client, create_user
 from registry.admin_units import load_catalogue
 
@@ -114,6 +115,18 @@ class Stack:
         return client.id, key
 
 
+def prepare(db: pg.Cluster, database: str = "registry_fault") -> roles.Urls:
+    """``database`` on ``db`` as a deployment has it, with the catalogue and the official."""
+    urls = db.provision(database)
+    engine = create_engine(urls.owner)
+    with Session(engine) as session:
+        load_catalogue(session)
+        create_user(session, OFFICIAL, PASSWORD, "official", [COMMUNE])
+        session.commit()
+    engine.dispose()
+    return urls
+
+
 @contextmanager
 def running_stack(tmp: Path, settings: Mapping[str, str] | None = None) -> Iterator[Stack]:
     """A migrated cluster, a Redis and the server as `make run` (granian, 2 workers x 4 threads).
@@ -123,17 +136,22 @@ def running_stack(tmp: Path, settings: Mapping[str, str] | None = None) -> Itera
     block ends, whatever happened in it.
     """
     db = pg.start()
+    try:
+        with serving(db, prepare(db), tmp, **(settings or {})) as stack:
+            yield stack
+    finally:
+        db.stop()
+
+
+@contextmanager
+def serving(db: pg.Cluster, urls: roles.Urls, tmp: Path, **settings: str) -> Iterator[Stack]:
+    """A Redis and the server as `make run` on ``urls`` (``settings`` on top), logged in.
+
+    The Redis and the server are stopped when the block ends; the database is the caller's.
+    """
     redis: Redis | None = None
     server: Server | None = None
     try:
-        urls = db.provision("registry_fault")
-        url = urls.app
-        engine = create_engine(urls.owner)
-        with Session(engine) as session:
-            load_catalogue(session)
-            create_user(session, OFFICIAL, PASSWORD, "official", [COMMUNE])
-            session.commit()
-        engine.dispose()
         redis = Redis()
         redis.start()
         settings_file = tmp / "registry.env"
@@ -149,10 +167,10 @@ def running_stack(tmp: Path, settings: Mapping[str, str] | None = None) -> Itera
             "RATELIMIT_PUBLIC": "1000000/minute",
             "RATELIMIT_LOGIN": "1000/minute",
             "RATELIMIT_USER": "1000000/minute",  # one official sends all the bearer traffic
-            **(settings or {}),
+            **settings,
         }
         server = Server(setups(2)[PRODUCTION], pg.free_port(), env, tmp / "server.log")
-        stack = Stack(db=db, url=url, redis=redis, server=server)
+        stack = Stack(db=db, url=urls.app, redis=redis, server=server)
         answer = call(
             stack.port,
             "POST",
@@ -167,7 +185,6 @@ def running_stack(tmp: Path, settings: Mapping[str, str] | None = None) -> Itera
             server.stop()
         if redis is not None:
             redis.remove()
-        db.stop()
 
 
 @dataclass(frozen=True)
@@ -378,6 +395,56 @@ class Traffic:
         """Every answer that breaks the rules of :meth:`Answer.fault`, with the reason."""
         with self._lock:
             return [f"{reason}: {a}" for a in self.answers if (reason := a.fault()) is not None]
+
+
+def serves_normally(traffic: Traffic) -> Callable[[], bool]:
+    """A check that registers one new dwelling (one key, retried) and looks its code up."""
+    key, body = str(uuid.uuid4()), household_body(traffic.number())
+    headers = {"Authorization": f"Bearer {traffic.stack.token}", "Idempotency-Key": key}
+
+    def check() -> bool:
+        answer = traffic.record(call(traffic.stack.port, "POST", "/v1/households", body, headers))
+        if answer.status != 201:
+            return False
+        _, code = traffic.acknowledge(key, answer)
+        lookup = traffic.record(call(traffic.stack.port, "GET", f"/v1/addresses/{code}"))
+        return lookup.status == 200
+
+    return check
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the database holds after a run: households, and anything stored twice."""
+
+    #: (household id, address code) of every household.
+    households: set[tuple[str, str]]
+    #: (code, unit) of addresses stored more than once.
+    codes_twice: list[tuple[str, str]]
+    house_numbers: set[str]
+    #: House numbers stored more than once (every registration of a run has its own).
+    numbers_twice: list[str]
+
+
+def stored(stack: Stack) -> Stored:
+    """Read back what the stack's database holds."""
+    with stack.session() as session:
+        households = {
+            (str(row.id), row.code)
+            for row in session.execute(
+                text(
+                    "SELECT h.id, a.code FROM households h JOIN addresses a ON a.id = h.address_id"
+                )
+            )
+        }
+        twice = session.execute(
+            text("SELECT code, unit FROM addresses GROUP BY code, unit HAVING count(*) > 1")
+        ).all()
+        numbers = set(session.scalars(text("SELECT house_number FROM addresses")))
+        numbers_twice = session.scalars(
+            text("SELECT house_number FROM addresses GROUP BY house_number HAVING count(*) > 1")
+        ).all()
+    return Stored(households, [(row.code, row.unit) for row in twice], numbers, list(numbers_twice))
 
 
 def until(check: Callable[[], bool], seconds: float, pause: float = 0.1) -> float | None:

@@ -10,7 +10,6 @@ within seconds; no worker may die. The counts are printed (``pytest -s``)."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -22,11 +21,11 @@ from tests.faults.support import (
     Stack,
     Traffic,
     call,
-    household_body,
     pg_restart_fast,
     pg_start,
     pg_stop_immediate,
     running_stack,
+    serves_normally,
     until,
 )
 
@@ -41,22 +40,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The cluster, Redis and server of this module (stopped at its end, whatever happens)."""
     with running_stack(tmp_path_factory.mktemp("faults")) as stack:
         yield stack
-
-
-def _serves_normally(traffic: Traffic) -> Callable[[], bool]:
-    """A check that registers one new dwelling (one key, retried) and looks its code up."""
-    key, body = str(uuid.uuid4()), household_body(traffic.number())
-    headers = {"Authorization": f"Bearer {traffic.stack.token}", "Idempotency-Key": key}
-
-    def check() -> bool:
-        answer = traffic.record(call(traffic.stack.port, "POST", "/v1/households", body, headers))
-        if answer.status != 201:
-            return False
-        _, code = traffic.acknowledge(key, answer)
-        lookup = traffic.record(call(traffic.stack.port, "GET", f"/v1/addresses/{code}"))
-        return lookup.status == 200
-
-    return check
 
 
 def _report(title: str, traffic: Traffic, **figures: object) -> None:
@@ -82,12 +65,12 @@ def test_postgres_restarts_lose_nothing_and_recover(stack: Stack) -> None:
     try:
         time.sleep(3)
         pg_restart_fast(stack.db)
-        recovery["restart -m fast"] = until(_serves_normally(traffic), 20)
+        recovery["restart -m fast"] = until(serves_normally(traffic), 20)
         time.sleep(3)
         pg_stop_immediate(stack.db)
         time.sleep(5)
         pg_start(stack.db)
-        recovery["stop -m immediate, 5 s down, start"] = until(_serves_normally(traffic), 20)
+        recovery["stop -m immediate, 5 s down, start"] = until(serves_normally(traffic), 20)
         time.sleep(3)
     finally:
         traffic.stop()

@@ -89,3 +89,12 @@ def test_a_pii_key_that_is_not_32_bytes_is_refused_in_any_environment(
     config = from_environment({"REGISTRY_ENV": "development", "PII_KEY": PII_KEY, name: value})
     with pytest.raises(ConfigError, match=f"{name}: a PII key must be base64url of 32"):
         validate(config)
+
+
+def test_a_read_replica_is_optional_and_its_lag_bound_positive() -> None:
+    config = from_environment({})
+    assert config["DATABASE_REPLICA_URL"] == "" and config["REPLICA_MAX_LAG_SECONDS"] == 5.0
+    for bound in ("0", "-1"):
+        refused = from_environment({"REGISTRY_ENV": "test", "REPLICA_MAX_LAG_SECONDS": bound})
+        with pytest.raises(ConfigError, match="REPLICA_MAX_LAG_SECONDS"):
+            validate(refused)

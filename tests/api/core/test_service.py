@@ -30,7 +30,12 @@ def test_routing_errors_are_problems(
 
 def test_health_and_readiness(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ready"}
+    # No read replica configured: the primary alone (api/core/health.py).
+    assert client.get("/readyz").json == {
+        "status": "ready",
+        "primary": {"state": "up"},
+        "replica": None,
+    }
 
 
 def test_database_down_is_503(app_settings: dict[str, Any]) -> None:
@@ -40,6 +45,8 @@ def test_database_down_is_503(app_settings: dict[str, Any]) -> None:
     client = app.test_client()
     ready = client.get("/readyz")
     assert ready.status_code == 503
+    assert ready.headers["Retry-After"] == "5"
+    assert ready.json is not None and ready.json["primary"] == {"state": "down"}
     response = client.get("/v1/addresses/7PH875FV+6R-2W")
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
