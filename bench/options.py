@@ -25,6 +25,8 @@ class Options:
     workers: int
     smoke: bool
     output: Path
+    #: Whether to measure the server behind PgBouncer too (bench/pooled.py).
+    pooled: bool = True
     samples: dict[str, int] = field(default_factory=dict)
 
 
@@ -40,6 +42,12 @@ def parse(argv: list[str] | None, description: str) -> Options:
     parser.add_argument("--servers", default=env.get("BENCH_SERVERS", f"{PRODUCTION},granian"))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--smoke", action="store_true", help="a few thousand rows, seconds")
+    parser.add_argument(
+        "--pooled",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also behind PgBouncer (default: yes, but not with --smoke; BENCH_POOLED=0: no)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     smoke = bool(args.smoke)
@@ -54,6 +62,10 @@ def parse(argv: list[str] | None, description: str) -> Options:
         workers=args.workers,
         smoke=smoke,
         output=args.output or RESULTS / ("smoke.json" if smoke else "latest.json"),
+        # Behind PgBouncer the smoke run would start one more server: about 9 s more.
+        pooled=args.pooled
+        if args.pooled is not None
+        else not smoke and env.get("BENCH_POOLED", "1") != "0",
         # Search queries: ten (smoke) or 25 of each form of bench/searches.py.
         samples={"validate": 3, "search": 40, "binary": 5}
         if smoke

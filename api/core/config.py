@@ -18,7 +18,7 @@ from typing import Any
 from dotenv import dotenv_values
 from limits import parse_many
 
-from registry import Rules, pii
+from registry import POOLERS, Rules, pii
 from registry.roles import Roles
 
 EMBEDDED_PG_PORT = "54329"
@@ -125,6 +125,9 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "PII_PREVIOUS_KEYS": environ.get("PII_PREVIOUS_KEYS", ""),
         **_database_urls(environ),
         "DATABASE_POOL_SIZE": _int(environ, "DATABASE_POOL_SIZE", 5),
+        # A transaction pooler (PgBouncer, pool_mode = transaction) between the service and
+        # PostgreSQL: the hot paths then prepare no statements (registry/lookups/prepared.py).
+        "DATABASE_POOLER": environ.get("DATABASE_POOLER", "none") or "none",
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         # Production refuses an http:// PUBLIC_BASE_URL unless this is 1 (a local run only).
         "ALLOW_HTTP_BASE_URL": _flag(environ, "ALLOW_HTTP_BASE_URL"),
@@ -190,6 +193,11 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"API_KEY_CACHE_SECONDS must be 0 (no cache) to {MAX_API_KEY_CACHE_SECONDS}:"
             " a revoked key keeps working that long"
+        )
+    if config["DATABASE_POOLER"] not in POOLERS:
+        raise ConfigError(
+            f"DATABASE_POOLER must be one of {', '.join(POOLERS)} (transaction: behind"
+            f" PgBouncer's pool_mode = transaction), not {config['DATABASE_POOLER']!r}"
         )
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigError("TRUSTED_PROXY_HOPS must be 0 (no proxy) or more")

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench import cluster as pg
+from bench.pgbouncer import PgBouncer
 from bench.redis_store import Redis
 from bench.servers import Server, setups
 from registry.access import create_client, create_user
@@ -90,6 +92,8 @@ class Stack:
     redis: Redis
     server: Server
     token: str = ""
+    #: The PgBouncer the server's app role connects through (None: straight to PostgreSQL).
+    pgbouncer: PgBouncer | None = None
 
     @property
     def port(self) -> int:
@@ -115,30 +119,41 @@ class Stack:
 
 
 @contextmanager
-def running_stack(tmp: Path) -> Iterator[Stack]:
+def running_stack(tmp: Path, *, pooled: bool = False) -> Iterator[Stack]:
     """A migrated cluster, a Redis and gunicorn as `make run` (2 gthread workers x 4 threads).
 
+    ``pooled``: the server's database URLs (the app and read roles) go through a PgBouncer in
+    transaction mode with 4 server connections per role (:mod:`bench.pgbouncer`), with
+    ``DATABASE_POOLER=transaction``; migrations and the owner's work go straight to the cluster.
     Everything started here is stopped when the block ends, whatever happened in it.
     """
     db = pg.start()
     redis: Redis | None = None
     server: Server | None = None
+    pgbouncer: PgBouncer | None = None
     try:
         urls = db.provision("registry_fault")
-        url = urls.app
         engine = create_engine(urls.owner)
         with Session(engine) as session:
             load_catalogue(session)
             create_user(session, OFFICIAL, PASSWORD, "official", [COMMUNE])
             session.commit()
         engine.dispose()
+        service = pg.service_environment(urls)
+        if pooled:
+            roles = [make_url(url).username or "" for url in (urls.app, urls.read)]
+            pgbouncer = PgBouncer("127.0.0.1", db.port, roles)
+            pgbouncer.start()
+            service["DATABASE_URL"] = pgbouncer.url(urls.app)
+            service["DATABASE_READ_URL"] = pgbouncer.url(urls.read)
+            service["DATABASE_POOLER"] = "transaction"
         redis = Redis()
         redis.start()
         settings = tmp / "registry.env"
         settings.write_text("")
         env = {
             **os.environ,
-            **pg.service_environment(urls),
+            **service,
             "WORKERS": "2",
             # Only what is set here: not the settings file `make run` leaves in var/.
             "REGISTRY_SETTINGS": str(settings),
@@ -149,7 +164,7 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
             "RATELIMIT_USER": "1000000/minute",  # one official sends all the bearer traffic
         }
         server = Server(setups(2)["gunicorn"], pg.free_port(), env, tmp / "gunicorn.log")
-        stack = Stack(db=db, url=url, redis=redis, server=server)
+        stack = Stack(db=db, url=urls.app, redis=redis, server=server, pgbouncer=pgbouncer)
         answer = call(
             stack.port,
             "POST",
@@ -162,6 +177,8 @@ def running_stack(tmp: Path) -> Iterator[Stack]:
     finally:
         if server is not None:
             server.stop()
+        if pgbouncer is not None:
+            pgbouncer.remove()
         if redis is not None:
             redis.remove()
         db.stop()

@@ -88,3 +88,19 @@ def test_a_pii_key_that_is_not_32_bytes_is_refused_in_any_environment(
     config = from_environment({"REGISTRY_ENV": "development", "PII_KEY": PII_KEY, name: value})
     with pytest.raises(ConfigError, match=f"{name}: a PII key must be base64url of 32"):
         validate(config)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"), [("", "none"), ("none", "none"), ("transaction", "transaction")]
+)
+def test_the_pooler_is_none_or_transaction(value: str, read: str) -> None:
+    config = from_environment({"REGISTRY_ENV": "test", "DATABASE_POOLER": value})
+    validate(config)
+    assert config["DATABASE_POOLER"] == read
+
+
+@pytest.mark.parametrize("value", ["session", "pgbouncer", "Transaction"])
+def test_another_pooler_is_refused(value: str) -> None:
+    config = from_environment({"REGISTRY_ENV": "test", "DATABASE_POOLER": value})
+    with pytest.raises(ConfigError, match="DATABASE_POOLER must be one of none, transaction"):
+        validate(config)
