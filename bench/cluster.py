@@ -40,12 +40,36 @@ def pg_bin() -> Path:
     return found[-1]
 
 
+#: Ports already handed out by :func:`free_port` in this process (a server may not listen yet).
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    With ``BENCH_PORTS=FIRST-LAST`` in the environment, one of that range (so that runs side by
+    side on one machine keep to ports of their own); else one the system picks.
+
+    :raises RuntimeError: when every port of ``BENCH_PORTS`` is taken.
+    """
+    wanted = os.environ.get("BENCH_PORTS", "").strip()
+    if not wanted:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+            return port
+    first, _, last = wanted.partition("-")
+    for candidate in range(int(first), int(last or first) + 1):
+        if candidate in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        _handed_out.add(candidate)
+        return candidate
+    raise RuntimeError(f"no free port in BENCH_PORTS={wanted}")
 
 
 def _as_postgres(command: list[str]) -> list[str]:

@@ -1,9 +1,10 @@
-"""Where the CPU goes: processor seconds of the server, PostgreSQL, Redis and the load generator.
+"""Where the CPU goes: processor seconds of the server, PgBouncer (when a run goes through
+one), PostgreSQL, Redis and the load generator.
 
-A component is a process tree: its root (the server's master, the postmaster, redis-server)
-and every descendant alive. Its seconds are, from ``/proc/<pid>/stat``, the user and system
-time of each live process plus the time of the children each has already reaped (a backend
-that served pgbench and exited counts in the postmaster's ``cutime``/``cstime``). The load
+A component is a process tree: its root (the server's master, pgbouncer, the postmaster,
+redis-server) and every descendant alive. Its seconds are, from ``/proc/<pid>/stat``, the user
+and system time of each live process plus the time of the children each has already reaped (a
+backend that served pgbench and exited counts in the postmaster's ``cutime``/``cstime``). The load
 generator is a child of the bench itself, reaped when it ends: its seconds are the growth of
 the bench's own reaped-children times (``getrusage(RUSAGE_CHILDREN)``) over the run, and the
 bench runs nothing else while it waits.
@@ -24,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROC = Path("/proc")
-#: Components in the order they are reported.
-COMPONENTS = ("server", "postgres", "redis", "load_generator")
+#: Components in the order they are reported (a run meters "pgbouncer" only through one).
+COMPONENTS = ("server", "pgbouncer", "postgres", "redis", "load_generator")
 #: How long to wait for the backends of a finished load run to exit (and be counted).
 SETTLE_S = 3.0
 
@@ -149,13 +150,19 @@ class Account:
         self.requests += requests
 
     def per_request_us(self) -> dict[str, float | None]:
-        """Microseconds of processor time per request, per component and in all."""
+        """Microseconds of processor time per request, per component and in all.
+
+        PgBouncer is None in runs that do not go through one (the other components are always
+        metered, at zero when not running).
+        """
         if not self.requests:
             return dict.fromkeys([*COMPONENTS, "total"])
-        us = {
+        us: dict[str, float | None] = {
             name: round(self.seconds.get(name, 0.0) / self.requests * 1e6, 1) for name in COMPONENTS
         }
-        return {**us, "total": round(sum(us.values()), 1)}
+        if "pgbouncer" not in self.seconds:
+            us["pgbouncer"] = None
+        return {**us, "total": round(sum(value for value in us.values() if value), 1)}
 
 
 def share(per_request: Mapping[str, float | None], component: str) -> float | None:
@@ -174,8 +181,9 @@ def line(per_request: Mapping[str, float | None], generator: str) -> str:
         return "-" if value is None else f"{value:,.0f}"
 
     taken = share(per_request, "load_generator")
+    pooler = "" if per_request.get("pgbouncer") is None else f", pgbouncer {us('pgbouncer')}"
     return (
-        f"CPU per request (µs): server {us('server')}, postgres {us('postgres')},"
+        f"CPU per request (µs): server {us('server')}{pooler}, postgres {us('postgres')},"
         f" redis {us('redis')}, {generator} {us('load_generator')}"
         + ("" if taken is None else f" ({taken:.0%} of all)")
     )

@@ -169,7 +169,7 @@ def run_name(server: str, kind: str) -> str:
 
 
 @dataclass
-class _Metered:
+class Metered:
     """Load runs against one server, each metered."""
 
     name: str
@@ -212,7 +212,7 @@ def measure_server(
     server = Server(setup, port, env, work / f"{name}.log")
     loads = Loads(f"http://127.0.0.1:{port}", db, targets, options, key)
     roots = {"server": server.process.pid, "postgres": db.postmaster_pid(), "redis": redis_pid}
-    metered = _Metered(name, loads, cpu.Meter(roots))
+    metered = Metered(name, loads, cpu.Meter(roots))
     try:
         kinds = list(KINDS) if has_reverse(port, key, targets) else ["lookup"]
         for kind in kinds:  # the server's connections ready themselves, as in production

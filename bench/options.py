@@ -28,6 +28,8 @@ class Options:
     #: Also measure the hot reads through a read replica (bench/replicas.py).
     replica: bool
     output: Path
+    #: Whether to measure the server behind PgBouncer too (bench/pooled.py).
+    pooled: bool = True
     samples: dict[str, int] = field(default_factory=dict)
 
 
@@ -49,6 +51,12 @@ def parse(argv: list[str] | None, description: str) -> Options:
         default=None,
         help="lookups and reverse through a read replica too (default: not with --smoke)",
     )
+    parser.add_argument(
+        "--pooled",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also behind PgBouncer (default: yes, but not with --smoke; BENCH_POOLED=0: no)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     smoke = bool(args.smoke)
@@ -64,6 +72,10 @@ def parse(argv: list[str] | None, description: str) -> Options:
         smoke=smoke,
         replica=_replica(args.replica, env, smoke),
         output=args.output or RESULTS / ("smoke.json" if smoke else "latest.json"),
+        # Behind PgBouncer the smoke run would start one more server: about 9 s more.
+        pooled=args.pooled
+        if args.pooled is not None
+        else not smoke and env.get("BENCH_POOLED", "1") != "0",
         # Search queries: ten (smoke) or 25 of each form of bench/searches.py.
         samples={"validate": 3, "search": 40, "binary": 5}
         if smoke

@@ -183,7 +183,16 @@ def _microseconds(value: float | None) -> str:
 
 def cpu_table(per_request: dict[str, dict[str, float | None]]) -> str:
     """Processor microseconds per request of each load run kind, by component."""
-    header = ("cpu per request", "server", "postgres", "redis", "load gen.", "total", "load gen. %")
+    header = (
+        "cpu per request",
+        "server",
+        "pgbouncer",
+        "postgres",
+        "redis",
+        "load gen.",
+        "total",
+        "load gen. %",
+    )
     rows = []
     for name, us in per_request.items():
         total, generator = us.get("total"), us.get("load_generator")
@@ -193,7 +202,14 @@ def cpu_table(per_request: dict[str, dict[str, float | None]]) -> str:
                 name,
                 *(
                     _microseconds(us.get(component))
-                    for component in ("server", "postgres", "redis", "load_generator", "total")
+                    for component in (
+                        "server",
+                        "pgbouncer",
+                        "postgres",
+                        "redis",
+                        "load_generator",
+                        "total",
+                    )
                 ),
                 share,
             )

@@ -9,10 +9,11 @@ work: the import vs a raw COPY of the CSV and vs the import's own rows loaded ba
 importer's way (the fair ceiling, bench/fair_copy.py), lookups and reverse lookups under wrk vs
 the same SQL at the same targets under pgbench (medians of interleaved runs, each with the CPU
 time of every process involved), the latency of the heavier endpoints, the search's recall, a
-worker's peak memory and the bytes stored per address. Every response under load is checked;
-a wrong answer, or a search that misses the addresses it is asked for, fails the bench. Prints
-one table (with every figure also scaled to the reference machine speed, bench/report.py) and
-writes bench/results/latest.json.
+worker's peak memory and the bytes stored per address; then the production server behind
+PgBouncer in transaction mode against itself straight to the database (bench/pooled.py). Every
+response under load is checked; a wrong answer, or a search that misses the addresses it is
+asked for, fails the bench. Prints one table (with every figure also scaled to the reference
+machine speed, bench/report.py) and writes bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from bench import cluster as pg
-from bench import cpu, datagen, searches
+from bench import cpu, datagen, pooled, searches
 from bench.imports import BENCH_USER, flask, measure_import
 from bench.load import WrongAnswer
 from bench.measure import CEILING, Measured, log, measure_server, run_name, targets
@@ -181,6 +182,13 @@ class Collected:
             total.add(account.seconds, account.requests)
         self.lookup_ceilings += [run["rps"] for run in measured.details["runs"]["lookup" + CEILING]]
 
+    def add_pooled(self, measured: Measured) -> None:
+        """The pooled set-ups' figures (named after them), details and CPU."""
+        self.figures += measured.figures
+        self.details["pooled"] = measured.details
+        for name, account in measured.cpu_time.items():
+            self.cpu_time.setdefault(name, cpu.Account()).add(account.seconds, account.requests)
+
     def pgbench_lookup_rps(self) -> float | None:
         """The median rate of the pgbench lookup runs (the machine's speed in this run)."""
         return statistics.median(self.lookup_ceilings) if self.lookup_ceilings else None
@@ -209,14 +217,21 @@ def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) 
         collected.add_server(name, measured, first=index == 0)
     if options.replica:
         collected.figures += measure_replica(db, env, wanted, key, options, work)
+    if options.pooled and pooled.available():
+        run = (wanted, key, options, work)
+        redis_pid = redis.pid() if redis else None
+        collected.add_pooled(pooled.measure_pooled(db, env, run, collected.figures, redis_pid))
+    elif options.pooled:
+        log("no pgbouncer: the set-ups behind a pooler are not measured")
     size_figure, collected.details["sizes"] = _bytes_per_address(dsn)
     collected.figures.append(size_figure)
     return collected
 
 
 def _ordered(figures: list[Figure], servers: list[str]) -> list[Figure]:
-    """The figures in :data:`FIGURE_ORDER`, the first server's, then each other server's."""
-    prefixes = ["", *servers[1:], REPLICA]
+    """The figures in :data:`FIGURE_ORDER`: the first server's, each other server's, then
+    those read through a replica and those of the set-ups behind a pooler."""
+    prefixes = ["", *servers[1:], REPLICA, *pooled.POOLED_SETUPS]
 
     def position(figure: Figure) -> tuple[int, int]:
         server, _, name = figure.name.rpartition(".")

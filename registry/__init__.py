@@ -13,7 +13,7 @@ Code outside the registry imports only what this module and those sub-packages l
 from registry import errors, fields, maintenance, migrate, models, pii, reads, replication, roles
 from registry.addresses import AddressView, format_line, get_address, public_view_query
 from registry.corrections import Correction, correct_address, retire_address
-from registry.db import engine_for, session_factory
+from registry.db import POOLERS, engine_for, session_factory
 from registry.demo import DEMO_COMMUNE, seed
 from registry.dwellings import Location, NewDwelling, Rules, StructuredAddress
 from registry.errors import (
@@ -31,6 +31,7 @@ from registry.versions import Changed, Precondition
 __all__ = [
     "DEMO_COMMUNE",
     "LOCATION_SOURCES",
+    "POOLERS",
     "AddressView",
     "AuthenticationFailed",
     "Changed",

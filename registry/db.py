@@ -5,13 +5,32 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
+
+#: What stands between the service and PostgreSQL (``DATABASE_POOLER``): nothing, or a pooler
+#: in session mode, where a connection is one server session for its whole life (``none``); or
+#: a pooler in transaction mode such as PgBouncer's ``pool_mode = transaction``, which hands
+#: each transaction whichever server connection is free, so that nothing set on a connection
+#: (a ``PREPARE``, a ``SET``, a session-level lock) outlives the transaction (``transaction``).
+POOLERS = ("none", "transaction")
+#: The engine's execution option that carries its pooler (see :func:`keeps_session_state`).
+POOLER_OPTION = "registry_pooler"
 
 
 @cache
-def engine_for(url: str, pool_size: int = 5) -> Engine:
-    """The (cached) engine for ``url``: one pool per process and URL."""
+def engine_for(url: str, pool_size: int = 5, pooler: str = "none") -> Engine:
+    """The (cached) engine for ``url``: one pool per process and URL.
+
+    The service's transactions rely on no session state (the change feed's and the
+    idempotency claims' advisory locks are transaction-scoped, settings ``SET LOCAL``), so
+    they work through either kind of pooler; ``pooler`` tells the hot paths whether they may
+    keep prepared statements on a connection (:func:`keeps_session_state`).
+
+    :raises ValueError: ``pooler`` is not one of :data:`POOLERS`.
+    """
+    if pooler not in POOLERS:
+        raise ValueError(f"unknown pooler {pooler!r}: one of {', '.join(POOLERS)}")
     return create_engine(
         url,
         pool_size=pool_size,
@@ -21,7 +40,18 @@ def engine_for(url: str, pool_size: int = 5) -> Engine:
         # Bound parameters carry personal data: never into an exception's text, hence a log.
         hide_parameters=True,
         connect_args={"connect_timeout": 5, "application_name": "household-registry"},
+        execution_options={POOLER_OPTION: pooler},
     )
+
+
+def keeps_session_state(bind: Engine | Connection) -> bool:
+    """Whether what a connection of ``bind`` prepares stays on it beyond the transaction.
+
+    False behind a transaction pooler (``engine_for(..., pooler="transaction")``): the next
+    transaction of the same connection may run in another server session.
+    """
+    pooler: str = bind.get_execution_options().get(POOLER_OPTION, "none")
+    return pooler != "transaction"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -7,7 +7,7 @@
 # Keeps an existing SECRET_KEY (or takes the one an older checkout kept in var/secret_key),
 # otherwise makes a random one; likewise a random PII_KEY (kept once made); records the rate-limit store (the local Redis of
 # scripts/ensure-redis.sh unless RATELIMIT_STORAGE_URI is given), the worker count, and
-# the database URLs when they are set. The file is readable by its owner only.
+# the database URLs (and DATABASE_POOLER) when they are set. The file is readable by its owner only.
 set -euo pipefail
 file="${1:-var/registry.env}"
 mkdir -p "$(dirname "$file")"
@@ -37,8 +37,9 @@ set_key RATELIMIT_STORAGE_URI "${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:${REDI
 set_key WORKERS "${WORKERS:-2}"
 # `make run` serves production mode on http://127.0.0.1 (no TLS on this machine): allow it.
 set_key ALLOW_HTTP_BASE_URL 1
-# A server of yours: the app role's URL, and the owner's for migrations (see the README).
-for name in DATABASE_URL DATABASE_OWNER_URL DATABASE_READ_URL; do
+# A server of yours: the app role's URL, and the owner's for migrations (see the README); and
+# whether the service reaches it through a transaction pooler.
+for name in DATABASE_URL DATABASE_OWNER_URL DATABASE_READ_URL DATABASE_POOLER; do
     if [ -n "${!name:-}" ]; then
         set_key "$name" "${!name}"
     fi

@@ -18,7 +18,7 @@ from typing import Any
 from dotenv import dotenv_values
 from limits import parse_many
 
-from registry import Rules, pii
+from registry import POOLERS, Rules, pii
 from registry.roles import Roles
 
 EMBEDDED_PG_PORT = "54329"
@@ -128,6 +128,9 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         # A hot standby for the public reads (api/core/replicas.py); empty: none.
         "DATABASE_REPLICA_URL": environ.get("DATABASE_REPLICA_URL", ""),
         "REPLICA_MAX_LAG_SECONDS": _float(environ, "REPLICA_MAX_LAG_SECONDS", 5.0),
+        # A transaction pooler (PgBouncer, pool_mode = transaction) between the service and
+        # PostgreSQL: the hot paths then prepare no statements (registry/lookups/prepared.py).
+        "DATABASE_POOLER": environ.get("DATABASE_POOLER", "none") or "none",
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         # Production refuses an http:// PUBLIC_BASE_URL unless this is 1 (a local run only).
         "ALLOW_HTTP_BASE_URL": _flag(environ, "ALLOW_HTTP_BASE_URL"),
@@ -201,6 +204,11 @@ def validate(config: Mapping[str, Any]) -> None:
         )
     if config["REPLICA_MAX_LAG_SECONDS"] <= 0:
         raise ConfigError("REPLICA_MAX_LAG_SECONDS must be positive")
+    if config["DATABASE_POOLER"] not in POOLERS:
+        raise ConfigError(
+            f"DATABASE_POOLER must be one of {', '.join(POOLERS)} (transaction: behind"
+            f" PgBouncer's pool_mode = transaction), not {config['DATABASE_POOLER']!r}"
+        )
     if config["TRUSTED_PROXY_HOPS"] < 0:
         raise ConfigError("TRUSTED_PROXY_HOPS must be 0 (no proxy) or more")
     for name in RATE_LIMIT_SETTINGS:

@@ -28,10 +28,11 @@ def init_app(app: Flask) -> None:
     :raises ConfigError: the role is a superuser or the audit table's owner, or the database
         cannot be reached to tell.
     """
-    engine = engine_for(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
+    pooler = app.config["DATABASE_POOLER"]
+    engine = engine_for(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"], pooler)
     app.extensions[EXTENSION] = session_factory(engine)
     app.extensions[OWNER_EXTENSION] = session_factory(
-        engine_for(app.config["DATABASE_OWNER_URL"], 1)
+        engine_for(app.config["DATABASE_OWNER_URL"], 1, pooler)
     )
     app.teardown_appcontext(_close_session)
     # At DEBUG, SQLAlchemy logs every result row (names, sealed or not): never below INFO,

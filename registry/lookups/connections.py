@@ -5,7 +5,8 @@ replica's; autocommit, with the lookup statements prepared on it), made on first
 worker process: never inherited across a fork, never shared between threads (a cursor shared
 by threads can hand one request another request's row). When the caller's sessions are bound
 to one connection (the test suite binds them to a transaction that is rolled back), lookups
-run on that connection instead, so they see what the test wrote.
+run on that connection instead, so they see what the test wrote. Behind a transaction pooler
+(:func:`registry.db.keeps_session_state`) the statements are sent unprepared.
 
 With :mod:`.prepared`, this is the only module that handles raw DB-API connections.
 """
@@ -24,6 +25,7 @@ from psycopg2 import OperationalError as DriverOperationalError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from registry.db import keeps_session_state
 from registry.lookups.prepared import AddressLookup
 
 #: Each engine's thread-local lookup (a thread reads through the primary and a replica alike).
@@ -55,7 +57,10 @@ def _shared_lookup(bind: Connection) -> AddressLookup:
     """The lookup on a connection the caller holds (and its transaction)."""
     lookup: AddressLookup | None = bind.info.get("address_lookup")
     if lookup is None:
-        lookup = AddressLookup(bind.connection.dbapi_connection)  # type: ignore[arg-type]  # psycopg2's connection has cursor()
+        lookup = AddressLookup(
+            bind.connection.dbapi_connection,  # type: ignore[arg-type]  # psycopg2's connection has cursor()
+            prepared=keeps_session_state(bind),
+        )
         bind.info["address_lookup"] = lookup
     return lookup
 
@@ -78,7 +83,7 @@ def _own_lookup(engine: Engine, local: threading.local) -> AddressLookup:
         connection: Any = pooled.dbapi_connection
         connection.autocommit = True
         local.pooled, local.pid = pooled, os.getpid()
-        local.lookup = lookup = AddressLookup(connection)
+        local.lookup = lookup = AddressLookup(connection, prepared=keeps_session_state(engine))
     return lookup
 
 

@@ -6,6 +6,13 @@ ping, a transaction and SQL compilation; here each is one ``EXECUTE`` of a state
 once per connection, on a connection in autocommit mode that the caller keeps (one per worker
 thread).
 
+Behind a transaction pooler (PgBouncer's ``pool_mode = transaction``; ``DATABASE_POOLER``) a
+connection's statements run in whichever server session is free, so a statement prepared in
+one is missing from the next ("prepared statement does not exist"), and PgBouncer before 1.21
+cannot track prepared statements itself. There each read sends the same SQL unprepared, with
+its parameters bound by the driver and cast to the types the ``PREPARE`` declares: the same
+rows, planned on every call (``make bench`` measures what that costs, README "Benchmarks").
+
 The SQL is compiled from the registry's own queries (:func:`registry.addresses.
 public_view_query`, :func:`registry.lookups.reverse.nearest_query`) and rows become views through
 :func:`registry.addresses.view_from_row`, so these paths return exactly what
@@ -45,11 +52,31 @@ class DbapiConnection(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """A prepared statement: its name (with a digest of its SQL), PREPARE command, columns."""
+    """A hot-path statement: its name (with a digest of its SQL), its ``PREPARE`` command, the
+    same SQL with named driver placeholders (``%(p1)s``...) for a connection that cannot keep
+    it prepared, and its columns."""
 
     name: str
     prepare: str
+    unprepared: str
     columns: tuple[str, ...]
+
+
+def statement(name: str, types: str, sql: str, columns: tuple[str, ...]) -> Statement:
+    """The statement ``name`` of ``sql``, whose parameters ``$1``, ``$2``... are of ``types``.
+
+    The unprepared form casts each placeholder to its declared type, so the server reads the
+    parameters exactly as it would those of the prepared statement.
+    """
+    casts = [cast.strip() for cast in types.split(",")]
+
+    def placeholder(match: re.Match[str]) -> str:
+        index = int(match[1])
+        return f"%(p{index})s::{casts[index - 1]}"
+
+    # The driver reads % as the start of a placeholder once parameters are given.
+    unprepared = re.sub(r"\$(\d+)", placeholder, sql.replace("%", "%%"))
+    return Statement(name, f"PREPARE {name} ({types}) AS {sql}", unprepared, columns)
 
 
 class _Row:
@@ -69,7 +96,7 @@ def _statement(prefix: str, types: str, query: Select[Any], sql: str) -> Stateme
     # new one instead of running the old.
     name = f"{prefix}_{hashlib.sha256(sql.encode()).hexdigest()[:10]}"
     columns = tuple(str(column.key) for column in query.selected_columns)
-    return Statement(name, f"PREPARE {name} ({types}) AS {sql}", columns)
+    return statement(name, types, sql, columns)
 
 
 def _compiled(query: Select[Any]) -> tuple[str, dict[str, Any]]:
@@ -132,14 +159,19 @@ class AddressLookup:
 
     The connection should be in autocommit mode (each read is one statement; no transaction
     needs opening or closing). Prepared statements belong to the connection, so an instance
-    prepares each statement on its first use (unless the connection has it already).
+    prepares each statement on its first use (unless the connection has it already); with
+    ``prepared=False`` (a connection through a transaction pooler) it prepares nothing and
+    sends each statement's SQL with its parameters.
     """
 
-    def __init__(self, connection: DbapiConnection) -> None:
+    def __init__(self, connection: DbapiConnection, *, prepared: bool = True) -> None:
         self.connection = connection
+        self.prepared = prepared
         self._prepared: set[str] = set()
 
     def _execute(self, statement: Statement, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if not self.prepared:
+            return self._execute_unprepared(statement, values)
         placeholders = ", ".join(["%s"] * len(values))
         with self.connection.cursor() as cursor:
             if statement.name not in self._prepared:
@@ -151,6 +183,15 @@ class AddressLookup:
                     cursor.execute(statement.prepare)
                 self._prepared.add(statement.name)
             cursor.execute(f"EXECUTE {statement.name} ({placeholders})", values)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+
+    def _execute_unprepared(
+        self, statement: Statement, values: tuple[Any, ...]
+    ) -> list[tuple[Any, ...]]:
+        parameters = {f"p{index}": value for index, value in enumerate(values, start=1)}
+        with self.connection.cursor() as cursor:
+            cursor.execute(statement.unprepared, parameters)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows
 

@@ -52,7 +52,7 @@ from registry.address_text import (
 )
 from registry.addresses import AddressView, public_view_query, view_from_row
 from registry.lookups.connections import read
-from registry.lookups.prepared import Statement, _Row
+from registry.lookups.prepared import Statement, _Row, statement
 from registry.lookups.suggestions import candidate_codes
 from registry.models import Address
 
@@ -240,7 +240,7 @@ def batch_statement() -> Statement:
     # new one instead of running the old.
     name = f"registry_addresses_by_codes_{hashlib.sha256(sql.encode()).hexdigest()[:10]}"
     columns = tuple(str(column.key) for column in query.selected_columns)
-    return Statement(name, f"PREPARE {name} (text[], text[]) AS {sql}", columns)
+    return statement(name, "text[], text[]", sql, columns)
 
 
 def _lookup(bind: Engine | Connection, keys: set[_Key]) -> dict[_Key, AddressView]:

@@ -215,20 +215,30 @@ def test_the_cpu_table_says_what_the_load_generator_takes() -> None:
         {
             "gunicorn.lookup": {
                 "server": 900.0,
+                "pgbouncer": None,
                 "postgres": 50.0,
                 "redis": 20.0,
                 "load_generator": 30.0,
                 "total": 1000.0,
             },
+            "pgbouncer.lookup": {
+                "server": 900.0,
+                "pgbouncer": 100.0,
+                "postgres": 50.0,
+                "redis": 20.0,
+                "load_generator": 30.0,
+                "total": 1100.0,
+            },
             "pgbench.lookup": dict.fromkeys(
-                ("server", "postgres", "redis", "load_generator", "total")
+                ("server", "pgbouncer", "postgres", "redis", "load_generator", "total")
             ),
         }
     )
     lines = text.splitlines()
     assert lines[0].endswith("total  load gen. %")
-    assert lines[2].split() == ["gunicorn.lookup", "900", "50", "20", "30", "1,000", "3%"]
-    assert lines[3].split() == ["pgbench.lookup", "-", "-", "-", "-", "-", "-"]
+    assert lines[2].split() == ["gunicorn.lookup", "900", "-", "50", "20", "30", "1,000", "3%"]
+    assert lines[3].split() == ["pgbouncer.lookup", "900", "100", "50", "20", "30", "1,100", "3%"]
+    assert lines[4].split() == ["pgbench.lookup", "-", "-", "-", "-", "-", "-", "-"]
 
 
 def test_every_server_set_up_logs_each_request_as_production_does() -> None:

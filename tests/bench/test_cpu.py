@@ -128,6 +128,7 @@ def test_accounts_divide_by_the_requests_served() -> None:
     us = account.per_request_us()
     assert us == {
         "server": 1800.0,
+        "pgbouncer": None,  # not metered: the run went straight to PostgreSQL
         "postgres": 100.0,
         "redis": 20.0,
         "load_generator": 80.0,
@@ -136,4 +137,14 @@ def test_accounts_divide_by_the_requests_served() -> None:
     assert cpu.share(us, "load_generator") == pytest.approx(0.04)
     assert cpu.line(us, "wrk") == (
         "CPU per request (µs): server 1,800, postgres 100, redis 20, wrk 80 (4% of all)"
+    )
+
+
+def test_a_run_through_pgbouncer_counts_it() -> None:
+    account = cpu.Account()
+    account.add({"server": 0.8, "pgbouncer": 0.1, "postgres": 0.05, "load_generator": 0.05}, 1000)
+    us = account.per_request_us()
+    assert (us["pgbouncer"], us["total"]) == (100.0, 1000.0)
+    assert cpu.line(us, "wrk") == (
+        "CPU per request (µs): server 800, pgbouncer 100, postgres 50, redis 0, wrk 50 (5% of all)"
     )

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench import cluster as pg
+from bench.pgbouncer import PgBouncer
 from bench.redis_store import Redis
 from bench.servers import PRODUCTION, Server, setups
 from registry import roles
@@ -91,6 +93,8 @@ class Stack:
     redis: Redis
     server: Server
     token: str = ""
+    #: The PgBouncer the server's app role connects through (None: straight to PostgreSQL).
+    pgbouncer: PgBouncer | None = None
 
     @property
     def port(self) -> int:
@@ -128,37 +132,54 @@ def prepare(db: pg.Cluster, database: str = "registry_fault") -> roles.Urls:
 
 
 @contextmanager
-def running_stack(tmp: Path, settings: Mapping[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(
+    tmp: Path, settings: Mapping[str, str] | None = None, *, pooled: bool = False
+) -> Iterator[Stack]:
     """A migrated cluster, a Redis and the server as `make run` (granian, 2 workers x 4 threads).
 
     ``settings`` override the server's environment (e.g. ``TRUSTED_PROXY_HOPS`` behind a
-    proxy, or a smaller ``RATELIMIT_PUBLIC``). Everything started here is stopped when the
-    block ends, whatever happened in it.
+    proxy, or a smaller ``RATELIMIT_PUBLIC``). ``pooled``: the server's database URLs (the app
+    and read roles) go through a PgBouncer in transaction mode with 4 server connections per
+    role (:mod:`bench.pgbouncer`), with ``DATABASE_POOLER=transaction``; migrations and the
+    owner's work go straight to the cluster. Everything started here is stopped when the block
+    ends, whatever happened in it.
     """
     db = pg.start()
     try:
-        with serving(db, prepare(db), tmp, **(settings or {})) as stack:
+        with serving(db, prepare(db), tmp, pooled=pooled, **(settings or {})) as stack:
             yield stack
     finally:
         db.stop()
 
 
 @contextmanager
-def serving(db: pg.Cluster, urls: roles.Urls, tmp: Path, **settings: str) -> Iterator[Stack]:
+def serving(
+    db: pg.Cluster, urls: roles.Urls, tmp: Path, *, pooled: bool = False, **settings: str
+) -> Iterator[Stack]:
     """A Redis and the server as `make run` on ``urls`` (``settings`` on top), logged in.
 
-    The Redis and the server are stopped when the block ends; the database is the caller's.
+    The Redis, the PgBouncer (``pooled``) and the server are stopped when the block ends; the
+    database is the caller's.
     """
     redis: Redis | None = None
     server: Server | None = None
+    pgbouncer: PgBouncer | None = None
     try:
+        service = pg.service_environment(urls)
+        if pooled:
+            users = [make_url(url).username or "" for url in (urls.app, urls.read)]
+            pgbouncer = PgBouncer("127.0.0.1", db.port, users)
+            pgbouncer.start()
+            service["DATABASE_URL"] = pgbouncer.url(urls.app)
+            service["DATABASE_READ_URL"] = pgbouncer.url(urls.read)
+            service["DATABASE_POOLER"] = "transaction"
         redis = Redis()
         redis.start()
         settings_file = tmp / "registry.env"
         settings_file.write_text("")
         env = {
             **os.environ,
-            **pg.service_environment(urls),
+            **service,
             "WORKERS": "2",
             # Only what is set here: not the settings file `make run` leaves in var/.
             "REGISTRY_SETTINGS": str(settings_file),
@@ -170,7 +191,7 @@ def serving(db: pg.Cluster, urls: roles.Urls, tmp: Path, **settings: str) -> Ite
             **settings,
         }
         server = Server(setups(2)[PRODUCTION], pg.free_port(), env, tmp / "server.log")
-        stack = Stack(db=db, url=urls.app, redis=redis, server=server)
+        stack = Stack(db=db, url=urls.app, redis=redis, server=server, pgbouncer=pgbouncer)
         answer = call(
             stack.port,
             "POST",
@@ -183,6 +204,8 @@ def serving(db: pg.Cluster, urls: roles.Urls, tmp: Path, **settings: str) -> Ite
     finally:
         if server is not None:
             server.stop()
+        if pgbouncer is not None:
+            pgbouncer.remove()
         if redis is not None:
             redis.remove()
 

@@ -3,6 +3,7 @@
 from tests.support.business import api_key, keyed
 from tests.support.field import admin, colleague, official, outsider
 from tests.support.importing import importer, run, write
+from tests.support.pooler import pgbouncer, pooled_engine, pooled_url
 
 __all__ = [
     "admin",
@@ -12,6 +13,9 @@ __all__ = [
     "keyed",
     "official",
     "outsider",
+    "pgbouncer",
+    "pooled_engine",
+    "pooled_url",
     "run",
     "write",
 ]

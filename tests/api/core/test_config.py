@@ -98,3 +98,19 @@ def test_a_read_replica_is_optional_and_its_lag_bound_positive() -> None:
         refused = from_environment({"REGISTRY_ENV": "test", "REPLICA_MAX_LAG_SECONDS": bound})
         with pytest.raises(ConfigError, match="REPLICA_MAX_LAG_SECONDS"):
             validate(refused)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"), [("", "none"), ("none", "none"), ("transaction", "transaction")]
+)
+def test_the_pooler_is_none_or_transaction(value: str, read: str) -> None:
+    config = from_environment({"REGISTRY_ENV": "test", "DATABASE_POOLER": value})
+    validate(config)
+    assert config["DATABASE_POOLER"] == read
+
+
+@pytest.mark.parametrize("value", ["session", "pgbouncer", "Transaction"])
+def test_another_pooler_is_refused(value: str) -> None:
+    config = from_environment({"REGISTRY_ENV": "test", "DATABASE_POOLER": value})
+    with pytest.raises(ConfigError, match="DATABASE_POOLER must be one of none, transaction"):
+        validate(config)

@@ -2,7 +2,9 @@
 
 These tests commit (they need several connections), so they work in a commune no other test
 uses (07264, Xã Tam Tiến) and delete their households and addresses afterwards. Audit events
-stay: the database refuses to delete them.
+stay: the database refuses to delete them. Each runs twice: straight to PostgreSQL, and with
+every connection of the app role going through PgBouncer in transaction mode, where one
+client's transactions run on different server connections (tests/support/pooler.py).
 """
 
 from __future__ import annotations
@@ -32,9 +34,30 @@ from registry.models import Household
 from registry.sync.feed import changed_households, horizon
 from registry.versions import Precondition
 from tests.support.live import delete_commune
+from tests.support.pooler import backend_pids, transactions_through
 
 COMMUNE = "07264"
 REFERENCE = Point(106.076, 21.5025)
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+def engine(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Engine]:
+    """The app role's engine: the test database's own, or through PgBouncer (transactions
+    counted by its ``SHOW STATS``, which must grow while the test runs)."""
+    if request.param == "direct":
+        yield engine
+        return
+    pooled: Engine = request.getfixturevalue("pooled_engine")
+    bouncer = request.getfixturevalue("pgbouncer")
+    database = pooled.url.database or ""
+    before = transactions_through(bouncer, database)
+    yield pooled
+    assert transactions_through(bouncer, database) > before, "nothing went through PgBouncer"
+
+
+def test_the_pooled_engine_swaps_server_connections(pooled_engine: Engine) -> None:
+    """Through the pooler one client's transactions run on several server connections."""
+    assert len(set(backend_pids(pooled_engine))) > 1
 
 
 @pytest.fixture
