@@ -9,7 +9,8 @@ work: the import vs a raw COPY of the CSV and vs the import's own rows loaded ba
 importer's way (the fair ceiling, bench/fair_copy.py), lookups and reverse lookups under wrk vs
 the same SQL at the same targets under pgbench (medians of interleaved runs, each with the CPU
 time of every process involved), the latency of the heavier endpoints, the search's recall, a
-worker's peak memory and the bytes stored per address. Every response under load is checked;
+worker's peak memory, the open data (pages of 1,000 features from pygeoapi, a province's
+export: bench/opendata.py) and the bytes stored per address. Every response under load is checked;
 a wrong answer, or a search that misses the addresses it is asked for, fails the bench. Prints
 one table (with every figure also scaled to the reference machine speed, bench/report.py) and
 writes bench/results/latest.json.
@@ -38,6 +39,7 @@ from bench import cpu, datagen, searches
 from bench.imports import BENCH_USER, flask, measure_import
 from bench.load import WrongAnswer
 from bench.measure import CEILING, Measured, log, measure_server, run_name, targets
+from bench.opendata import measure_open_data
 from bench.options import Options, parse
 from bench.redis_store import Redis
 from bench.report import REFERENCE_LOOKUP_RPS, Figure, cpu_table, machine, scaled, table, write
@@ -155,6 +157,9 @@ FIGURE_ORDER = (
     "plate_pdf_ms",
     "worker_rss_mb",
     "bytes_per_address",
+    "opendata_page_1000_ms",
+    "opendata_page_1000_p95_ms",
+    "opendata_export_province_s",
 )
 
 
@@ -205,6 +210,8 @@ def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) 
             name, db, env, wanted, key, options, work, redis.pid() if redis else None
         )
         collected.add_server(name, measured, first=index == 0)
+    open_figures, collected.details["opendata"] = measure_open_data(env, dsn, options, work)
+    collected.figures += open_figures
     size_figure, collected.details["sizes"] = _bytes_per_address(dsn)
     collected.figures.append(size_figure)
     return collected
