@@ -19,6 +19,7 @@ FLASK := $(BIN)/flask --app wsgi
 
 help:
 	@echo "make run   - serve the registry on http://127.0.0.1:$(PORT) (embedded PostGIS, demo data)"
+	@echo "             and its open data (OGC API - Features) on http://127.0.0.1:$${OPENDATA_PORT:-8001}"
 	@echo "make test  - ruff, mypy --strict and the pytest suite on a fresh PostGIS database"
 	@echo "make bench - benchmarks (BENCH_N rows, default 1,000,000)"
 
@@ -62,6 +63,7 @@ demo: load var/demo_password
 
 run: demo
 	@$(FLASK) maintenance run
+	@bash scripts/opendata.sh start $$PPID
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
 	@exec bash scripts/serve.sh
 

@@ -9,11 +9,13 @@ work: the import vs a raw COPY of the CSV and vs the import's own rows loaded ba
 importer's way (the fair ceiling, bench/fair_copy.py), lookups and reverse lookups under wrk vs
 the same SQL at the same targets under pgbench (medians of interleaved runs, each with the CPU
 time of every process involved), the latency of the heavier endpoints, the search's recall, a
-worker's peak memory and the bytes stored per address; then the production server behind
-PgBouncer in transaction mode against itself straight to the database (bench/pooled.py). Every
-response under load is checked; a wrong answer, or a search that misses the addresses it is
-asked for, fails the bench. Prints one table (with every figure also scaled to the reference
-machine speed, bench/report.py) and writes bench/results/latest.json.
+worker's peak memory, the open data (pages of 1,000 features from pygeoapi, a province's
+export: bench/opendata.py) and the bytes stored per address; then the hot reads through a read
+replica (bench/replicas.py) and the production server behind PgBouncer in transaction mode
+against itself straight to the database (bench/pooled.py). Every response under load is
+checked; a wrong answer, or a search that misses the addresses it is asked for, fails the
+bench. Prints one table (with every figure also scaled to the reference machine speed,
+bench/report.py) and writes bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from bench import cpu, datagen, pooled, searches
 from bench.imports import BENCH_USER, flask, measure_import
 from bench.load import WrongAnswer
 from bench.measure import CEILING, Measured, log, measure_server, run_name, targets
+from bench.opendata import measure_open_data
 from bench.options import Options, parse
 from bench.redis_store import Redis
 from bench.replicas import PREFIX as REPLICA
@@ -158,6 +161,9 @@ FIGURE_ORDER = (
     "plate_pdf_ms",
     "worker_rss_mb",
     "bytes_per_address",
+    "opendata_page_1000_ms",
+    "opendata_page_1000_p95_ms",
+    "opendata_export_province_s",
 )
 
 
@@ -215,6 +221,8 @@ def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) 
             name, db, env, wanted, key, options, work, redis.pid() if redis else None
         )
         collected.add_server(name, measured, first=index == 0)
+    open_figures, collected.details["opendata"] = measure_open_data(env, dsn, options, work)
+    collected.figures += open_figures
     if options.replica:
         collected.figures += measure_replica(db, env, wanted, key, options, work)
     if options.pooled and pooled.available():

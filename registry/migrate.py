@@ -59,3 +59,11 @@ def refuse_to_drop(table: str, what: str) -> None:
             f"this downgrade would destroy {what} ({table} has rows);"
             " run it with --force only if that loss is intended"
         )
+
+
+def head_revision() -> str:
+    """The newest revision of this code's migrations (the schema the code expects)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+    return head or "base"

@@ -3,7 +3,8 @@
 The owner role owns the schema and runs the migrations, the bulk import and key rotation.
 The service connects as the app role, which may read and write records but not change the
 schema, not TRUNCATE, not delete households or addresses, and only INSERT and SELECT the
-append-only trails. The read role reads the public tables (lookups, open data).
+append-only trails. The read role reads the public tables and the open-data views (lookups,
+open data).
 ``apply`` creates the roles when missing and (re)grants exactly this; it runs as the owner
 or a superuser, after every migration (``flask db upgrade`` does it).
 
@@ -38,11 +39,14 @@ APP_GRANTS: dict[str, str] = {
     "access_events": "SELECT, INSERT",
 }
 
-#: Privileges of the read-only role: the public tables only, never households or people.
+#: Privileges of the read-only role: the public tables only, never households or people;
+#: the open-data server reads the two ``open_*`` views (migration 0008) as this role.
 READ_GRANTS: dict[str, str] = {
     "admin_units": "SELECT",
     "addresses": "SELECT",
     "address_names": "SELECT",
+    "open_addresses": "SELECT",
+    "open_admin_units": "SELECT",
 }
 
 

@@ -1,6 +1,7 @@
 """The architecture of DESIGN.md, checked on the source: arrows one way, rooms behind doors.
 
-- geo <- registry <- api; qr alone; no Flask below api.
+- geo <- registry <- api; qr alone; no Flask below api; opendata (pygeoapi's plugin) between
+  registry and api, without Flask.
 - Each package's ``__init__`` states its public surface (``__all__``): code outside a package
   imports the package, or a module the package lists, never another of its modules.
 - Sub-packages that are separate subsystems do not import each other.
@@ -18,13 +19,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ("geo", "registry", "api", "qr", "bench", "migrations")
+SOURCE = ("geo", "registry", "api", "qr", "opendata", "bench", "migrations")
 
 #: For each package, the top-level modules it must never import.
 FORBIDDEN = {
     "geo": {"flask", "flask_smorest", "sqlalchemy", "geoalchemy2", "registry", "api", "qr"},
-    "registry": {"flask", "flask_smorest", "flask_limiter", "api", "werkzeug", "marshmallow"},
+    "registry": {
+        "flask",
+        "flask_smorest",
+        "flask_limiter",
+        "api",
+        "werkzeug",
+        "marshmallow",
+        "opendata",
+        "pygeoapi",
+    },
     "qr": {"flask", "flask_smorest", "sqlalchemy", "registry", "api"},
+    # The open-data server's plugin and configuration: pygeoapi loads them in its own process.
+    "opendata": {"flask", "flask_smorest", "flask_limiter", "api", "werkzeug", "marshmallow", "qr"},
 }
 
 #: Sub-packages that must not import each other (either way), or must not import the other.

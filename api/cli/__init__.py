@@ -1,7 +1,7 @@
 """Command-line tools: ``flask --app wsgi <group> <command>``, with the server's configuration.
 
 One module per noun (``db``, ``admin_units``, ``users``, ``demo``, ``households``, ``api_keys``,
-``plates``, ``certificates``, ``maintenance``, ``pii``); a failure is a
+``plates``, ``certificates``, ``maintenance``, ``pii``, ``opendata``); a failure is a
 :class:`~api.cli.errors.CommandFailed` (one message, exit 1).
 """
 
@@ -14,6 +14,7 @@ from api.cli.db import db_cli
 from api.cli.demo import demo_cli
 from api.cli.households import households_cli
 from api.cli.maintenance import maintenance_cli
+from api.cli.opendata import opendata_cli
 from api.cli.pii import pii_cli
 from api.cli.plates import plates_command
 from api.cli.users import users_cli
@@ -34,5 +35,6 @@ def init_app(app: Flask) -> None:
         keys_cli,
         maintenance_cli,
         pii_cli,
+        opendata_cli,
     ):
         app.cli.add_command(group)

@@ -19,6 +19,8 @@ from dotenv import dotenv_values
 from limits import parse_many
 
 from registry import POOLERS, Rules, pii
+from registry.errors import InvalidInput
+from registry.opendata import DEFAULT_LICENCE, licence_for
 from registry.roles import Roles
 
 EMBEDDED_PG_PORT = "54329"
@@ -116,6 +118,7 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     """Settings taken from environment variables, with their defaults."""
     env = environ.get("REGISTRY_ENV", "production")
     port = _int(environ, "PORT", 8000)
+    opendata_port = _int(environ, "OPENDATA_PORT", 8001)
     return {
         "REGISTRY_ENV": env,
         "DEBUG": env == "development",
@@ -167,6 +170,12 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         # Base map of the field app; empty: no tiles (the app works without them).
         "FIELD_TILE_URL": environ.get("FIELD_TILE_URL", OSM_TILES),
         "FIELD_TILE_ATTRIBUTION": environ.get("FIELD_TILE_ATTRIBUTION", OSM_ATTRIBUTION),
+        # The open-data server (pygeoapi, its own process): port, public URL, licence.
+        "OPENDATA_PORT": opendata_port,
+        "OPENDATA_URL": environ.get("OPENDATA_URL", f"http://127.0.0.1:{opendata_port}").rstrip(
+            "/"
+        ),
+        "OPENDATA_LICENCE": environ.get("OPENDATA_LICENCE", DEFAULT_LICENCE),
     }
 
 
@@ -221,6 +230,7 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("GPS_ACCURACY_LIMIT_M must be positive")
     if config["BUILDING_RADIUS_M"] <= 0:
         raise ConfigError("BUILDING_RADIUS_M must be positive")
+    _check_open_data(config)
     base_url = str(config["PUBLIC_BASE_URL"])
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
@@ -234,6 +244,18 @@ def validate(config: Mapping[str, Any]) -> None:
             " URL on plates: serve it behind TLS and set PUBLIC_BASE_URL=https://..., or set"
             " ALLOW_HTTP_BASE_URL=1 for a run on this machine only"
         )
+
+
+def _check_open_data(config: Mapping[str, Any]) -> None:
+    """A known open licence, a port and an http(s) URL for the open-data server."""
+    try:
+        licence_for(str(config["OPENDATA_LICENCE"]))
+    except InvalidInput as error:
+        raise ConfigError(f"OPENDATA_LICENCE: {error.detail}") from error
+    if not 1 <= config["OPENDATA_PORT"] <= 65535:  # the TCP port range
+        raise ConfigError("OPENDATA_PORT must be a TCP port (1-65535)")
+    if not str(config["OPENDATA_URL"]).startswith(("http://", "https://")):
+        raise ConfigError("OPENDATA_URL must start with http:// or https://")
 
 
 def _check_pii_keys(config: Mapping[str, Any]) -> None:

@@ -22,6 +22,7 @@ from bench.load import (
     steady_latencies,
     steady_tps,
 )
+from bench.opendata import PAGE, check_page
 from bench.options import parse
 from bench.report import (
     GOALS,
@@ -192,6 +193,39 @@ def test_latencies_and_the_import_rate_are_scaled_to_the_reference_speed() -> No
     for unscaled in (Figure.of("lookup_rps", "req/s", 900, 9_000), Figure.of("x_ms", "ms", None)):
         assert scaled(unscaled, slow_day).scaled is None
     assert scaled(Figure.of("qr_png_ms", "ms", 5.0), None).scaled is None
+
+
+def test_the_open_data_goals_are_judged_on_scaled_times() -> None:
+    slow_day = REFERENCE_LOOKUP_RPS / 2
+    page = scaled(Figure.of("opendata_page_1000_p95_ms", "ms", 500.0), slow_day)
+    assert page.scaled == pytest.approx(250.0) and verdict(page) == "met"
+    export = scaled(Figure.of("opendata_export_province_s", "s", 100.0), slow_day)
+    assert export.scaled == pytest.approx(50.0) and verdict(export) == "met"
+    assert verdict(scaled(Figure.of("opendata_export_province_s", "s", 100.0), None)) == "missed"
+    assert {"opendata_page_1000_ms", "opendata_page_1000_p95_ms"} <= set(GOALS)
+
+
+def _open_data_page(keys: list[tuple[str, str, str, str]], with_next: bool) -> dict[str, object]:
+    features = [
+        {"properties": {"province_code": p, "commune_code": c, "code": k, "unit": u or None}}
+        for p, c, k, u in keys
+    ]
+    links = [{"rel": "next", "href": "http://x/collections/addresses/items?cursor=c"}]
+    return {"features": features, "links": links if with_next else []}
+
+
+def test_the_bench_checks_every_open_data_page() -> None:
+    keys = [("24", "07210", f"7PH8{n:08d}", "") for n in range(PAGE)]
+    assert check_page(_open_data_page(keys, True), None, 5000) is not None
+    assert check_page(_open_data_page(keys[:10], False), None, 10) is None  # the last page
+    with pytest.raises(WrongAnswer, match="not in key order"):
+        check_page(_open_data_page(keys[::-1], True), None, 5000)
+    with pytest.raises(WrongAnswer, match="not in key order"):
+        check_page(_open_data_page(keys, True), keys[5], 5000)
+    with pytest.raises(WrongAnswer, match="features, not"):
+        check_page(_open_data_page(keys[:10], False), None, 5000)
+    with pytest.raises(WrongAnswer, match="no next link"):
+        check_page(_open_data_page(keys, False), None, 5000)
 
 
 def test_millisecond_goals_are_judged_on_the_scaled_figure() -> None:

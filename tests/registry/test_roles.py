@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api import create_app
 from api.core.config import ConfigError
+from registry import roles
 from tests.conftest import ROLES, TEST_SETTINGS
 
 #: A production app of one worker (``make`` exports WORKERS=2, which memory:// limits refuse).
@@ -79,9 +80,28 @@ def test_the_read_role_reads_public_tables_only(connection: Connection) -> None:
         )
 
     assert can("addresses", "SELECT") and can("admin_units", "SELECT")
+    assert can("open_addresses", "SELECT") and can("open_admin_units", "SELECT")
     for table in ("households", "users", "audit_events", "access_events", "auth_tokens"):
         assert not can(table, "SELECT"), table
     assert not can("addresses", "UPDATE")
+    assert not can("open_addresses", "UPDATE")
+
+
+#: PostGIS's catalogue views and tables, readable by every role.
+POSTGIS_PUBLIC = {"spatial_ref_sys", "geometry_columns", "geography_columns"}
+
+
+def test_the_read_role_reads_exactly_its_grants(connection: Connection) -> None:
+    """Nothing but the public tables and the open-data views: no table added later slips in."""
+    readable = connection.scalars(
+        text(
+            "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm', 'p')"
+            " AND has_table_privilege(:role, c.oid, 'SELECT')"
+        ),
+        {"role": ROLES.read},
+    ).all()
+    assert set(readable) - POSTGIS_PUBLIC == set(roles.READ_GRANTS)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from registry import migrate
 from tests.conftest import ROLES, as_role, recreate_database
 
 OWNER = ROLES.owner
-HEAD = "0007"
+HEAD = "0008_open_data"
 
 
 @pytest.fixture
@@ -132,6 +132,29 @@ def test_the_names_table_is_filled_from_existing_addresses_and_goes_back(
     assert _scalars(scratch_url, "SELECT search_key FROM addresses") == [
         "12 nguyen van cu thon dong"
     ]
+
+
+def test_the_open_data_views_come_and_go_with_0008(scratch_url: str) -> None:
+    """0008's views show existing addresses (with their names); its downgrade drops them."""
+    migrate.upgrade(scratch_url, "0007")
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        _insert_address(connection)
+    engine.dispose()
+    migrate.upgrade(scratch_url, "0008_open_data")
+    assert _scalars(
+        scratch_url, "SELECT id || ' ' || display_code || ' ' || commune_name FROM open_addresses"
+    ) == ["7PH876J6222J 7PH876J6+22-2J X"]
+    assert _scalars(scratch_url, "SELECT count(*) FROM open_admin_units") == [2]
+    views = "SELECT count(*) FROM pg_views WHERE viewname LIKE 'open\\_%'"
+    indexes = (
+        "SELECT count(*) FROM pg_indexes"
+        " WHERE indexname IN ('addresses_open_data', 'addresses_updated')"
+    )
+    assert _scalars(scratch_url, views) == [2] and _scalars(scratch_url, indexes) == [2]
+    migrate.downgrade(scratch_url, "0007")
+    assert _scalars(scratch_url, views) == [0] and _scalars(scratch_url, indexes) == [0]
+    assert _scalars(scratch_url, "SELECT count(*) FROM addresses") == [1]
 
 
 def test_a_downgrade_that_would_destroy_the_audit_trail_is_refused(scratch_url: str) -> None:

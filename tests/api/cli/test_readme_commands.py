@@ -23,6 +23,7 @@ LINKED = (
     "registry",
     "geo",
     "qr",
+    "opendata",
     "migrations",
     "docs",
     "scripts",
@@ -83,6 +84,9 @@ def test_every_readme_command_works_from_a_clean_shell(checkout: Path) -> None:
     assert "database at head" in result.stdout
     assert "Shop X" in result.stdout
     assert (checkout / "plates.pdf").read_bytes().startswith(b"%PDF")
+    assert "addresses-24.gpkg: 24 addresses" in result.stdout  # the demo commune, exported
+    assert (checkout / "exports" / "manifest.json").is_file()
+    assert (checkout / "var" / "pygeoapi.yml").stat().st_mode & 0o077 == 0
     settings = (checkout / "var" / "registry.env").read_text()
     assert re.search(r"^SECRET_KEY=.{32,}$", settings, re.M)
     assert (checkout / "var" / "registry.env").stat().st_mode & 0o077 == 0
