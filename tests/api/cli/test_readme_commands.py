@@ -52,8 +52,8 @@ def checkout(tmp_path: Path, superuser_url: str) -> Path:
     for name in LINKED:
         (tmp_path / name).symlink_to(ROOT / name)
     # Named after the suite's own database, so that suites on one server do not share it.
-    suite = make_url(superuser_url).database or "registry"
-    url = make_url(superuser_url).set(database=f"{suite}_readme")
+    suite = (make_url(superuser_url).database or "registry_test").removesuffix("_test")
+    url = make_url(superuser_url).set(database=f"{suite}_readme_test")
     recreate_database(url.render_as_string(hide_password=False))
     setup = {
         **CLEAN_ENV,
