@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.core.preconditions import etag
 from geo import GeoError, InvalidCode
+from qr import FontUnavailable, InvalidQRInput
 from registry import errors as domain
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,19 @@ def geo_problem(error: GeoError) -> tuple[int, dict[str, Any]]:
     return 422, problem_body(422, str(error), title="Invalid location", kind="invalid-location")
 
 
+def handle_unprintable(error: InvalidQRInput) -> Response:
+    """Text of an address that a plate or certificate cannot print (a glyph the font lacks)."""
+    return problem(422, str(error), title="Cannot be printed")
+
+
+def handle_fonts_unavailable(error: FontUnavailable) -> Response:
+    """The plate fonts are missing on this server: a deployment fault, not the request's."""
+    log.error("plate fonts unavailable: %s", domain.loggable(error))
+    return problem(
+        503, "plates cannot be printed on this server right now", headers={"Retry-After": "60"}
+    )
+
+
 def handle_database_unavailable(error: OperationalError) -> Response:
     """The database is down or unreachable: 503, never the driver's message."""
     log.error("database unavailable: %s", domain.loggable(error))
@@ -241,6 +255,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(domain.RegistryError, handle_registry_error)
     app.register_error_handler(GeoError, handle_geo_error)
+    app.register_error_handler(InvalidQRInput, handle_unprintable)
+    app.register_error_handler(FontUnavailable, handle_fonts_unavailable)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(SQLAlchemyError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -248,3 +248,19 @@ def test_png_scale_sets_pixels_per_module(
     png = client.get(f"/v1/addresses/{code}/qr.png?scale={scale}").data
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (pixels, pixels)  # version 3: 29 modules + 2 x 4 quiet zone
+
+
+@pytest.mark.parametrize("suffix", ["plate.pdf", "certificate.pdf"])
+def test_an_address_the_font_cannot_print_is_a_problem_not_a_crash(
+    tester: Tester, client: FlaskClient, suffix: str
+) -> None:
+    body = tester.household_body()
+    body["address"]["street"] = "Phố 漢字 🏠"  # no glyphs for these in DejaVu Sans
+    token = tester.user()
+    registered = client.post("/v1/households", json=body, headers=tester.auth(token))
+    assert registered.status_code == 201, registered.json
+    code = dict(registered.json or {})["code"]
+    response = client.get(f"/v1/addresses/{code}/{suffix}")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert "cannot print" in dict(response.json or {})["detail"]
