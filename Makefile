@@ -62,6 +62,7 @@ demo: load var/demo_password
 run: demo
 	@$(FLASK) maintenance run
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
+	@echo "dashboard: http://127.0.0.1:$(PORT)/dashboard/"
 	@exec $(BIN)/gunicorn --workers $(WORKERS) \
 		--worker-class gthread --threads 4 --timeout 120 \
 		--bind 127.0.0.1:$(PORT) --config gunicorn.conf.py --access-logfile - wsgi:app

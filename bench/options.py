@@ -55,7 +55,7 @@ def parse(argv: list[str] | None, description: str) -> Options:
         smoke=smoke,
         output=args.output or RESULTS / ("smoke.json" if smoke else "latest.json"),
         # Search queries: ten (smoke) or 25 of each form of bench/searches.py.
-        samples={"validate": 3, "search": 40, "binary": 5}
+        samples={"validate": 3, "search": 40, "binary": 5, "dashboard": 20}
         if smoke
-        else {"validate": 20, "search": 100, "binary": 30},
+        else {"validate": 20, "search": 100, "binary": 30, "dashboard": 50},
     )

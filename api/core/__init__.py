@@ -33,12 +33,13 @@ from api.core.problems import (
     registry_problem,
 )
 from api.core.reads import record_read
-from api.core.resources import ResourceBlueprint, ResourceView
+from api.core.resources import PROVINCE_STAFF, ResourceBlueprint, ResourceView
 
 __all__ = [
     "IDEMPOTENCY_KEY_PARAMETER",
     "IF_MATCH_PARAMETER",
     "PROBLEM_MEDIA_TYPE",
+    "PROVINCE_STAFF",
     "Code",
     "ProblemSchema",
     "ResourceBlueprint",

@@ -14,6 +14,7 @@
 | ``/v1/validate`` | ``validate`` |
 | ``/v1/reverse`` | ``reverse`` |
 | ``/v1/search`` | ``search`` |
+| ``/v1/dashboard/provinces...`` | ``dashboard`` |
 """
 
 from typing import Any
@@ -26,6 +27,7 @@ from api.v1 import (
     admin_units,
     auth,
     codes,
+    dashboard,
     history,
     households,
     plates,
@@ -51,6 +53,7 @@ BLUEPRINTS = (
     validate.blp,
     reverse.blp,
     search.blp,
+    dashboard.blp,
 )
 
 

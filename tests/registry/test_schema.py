@@ -14,7 +14,7 @@ from registry import migrate
 from tests.conftest import ROLES, as_role, recreate_database
 
 OWNER = ROLES.owner
-HEAD = "0007"
+HEAD = "0009_dashboard"
 
 
 @pytest.fixture
@@ -132,6 +132,30 @@ def test_the_names_table_is_filled_from_existing_addresses_and_goes_back(
     assert _scalars(scratch_url, "SELECT search_key FROM addresses") == [
         "12 nguyen van cu thon dong"
     ]
+
+
+def test_the_dashboard_counters_are_filled_from_existing_rows(scratch_url: str) -> None:
+    """0009 counts the addresses already there; a downgrade refuses to drop province staff."""
+    migrate.upgrade(scratch_url, "0007")
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        _insert_address(connection)
+        connection.execute(text("UPDATE addresses SET flag = 'point-far-from-cell'"))
+    engine.dispose()
+    migrate.upgrade(scratch_url)
+    assert _scalars(scratch_url, "SELECT commune_code || ':' || addresses || ':' || flagged"
+                    " FROM dashboard_counts") == ["07210:1:1"]  # fmt: skip
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO users (username, password_hash, role) VALUES ('p', 'x', 'province')")
+        )
+    engine.dispose()
+    with pytest.raises(migrate.DowngradeRefused, match="province staff"):
+        migrate.downgrade(scratch_url, "0007")
+    migrate.downgrade(scratch_url, "0007", force=True)
+    assert "dashboard_counts" not in _tables(scratch_url)
+    assert _scalars(scratch_url, "SELECT count(*) FROM users") == [0]
 
 
 def test_a_downgrade_that_would_destroy_the_audit_trail_is_refused(scratch_url: str) -> None:
