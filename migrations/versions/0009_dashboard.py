@@ -21,7 +21,7 @@
 The counters are filled from the rows already there.
 
 Revision ID: 0009_dashboard
-Revises: 0007
+Revises: 0008_open_data
 """
 
 from collections.abc import Sequence
