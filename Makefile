@@ -65,6 +65,7 @@ run: demo
 	@$(FLASK) maintenance run
 	@bash scripts/opendata.sh start $$PPID
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/docs)"
+	@echo "dashboard: http://127.0.0.1:$(PORT)/dashboard/"
 	@exec bash scripts/serve.sh
 
 lint: setup

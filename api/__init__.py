@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from api import cli, field, hot, scan, v1
+from api import cli, dashboard, field, hot, scan, v1
 from api.auth import current_actor
 from api.core import (
     bounds,
@@ -75,6 +75,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         on_replay=lambda reply: reads.record_replayed(current_actor(), reply.body),
     )
     app.register_blueprint(field.blp)
+    app.register_blueprint(dashboard.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(docs.blp)
     problems.init_app(app)

@@ -58,6 +58,8 @@ class Targets:
     reverse: Path
     codes: list[str]
     search: list[searches.SearchQuery]
+    #: The province the dashboard is asked for, its imported households, a staff token.
+    dashboard: tuple[str, int, str] | None = None
 
     @property
     def count(self) -> int:
@@ -235,6 +237,8 @@ def measure_server(
         Figure.of("search_recall", "share", recall),
         Figure.of("qr_png_ms", "ms", latencies["qr"].median_ms),
         Figure.of("plate_pdf_ms", "ms", latencies["plate"].median_ms),
+        Figure.of("dashboard_ms", "ms", latencies["dashboard"].median_ms),
+        Figure.of("dashboard_p95_ms", "ms", latencies["dashboard"].p95_ms),
         Figure.of("worker_rss_mb", "MiB", rss),
     ]
     log(f"{name}: " + ", ".join(f"{f.name} {f.service}" for f in figures[:6]))
@@ -288,5 +292,13 @@ def probe(
         "search": search,
         "qr": probes.binary(client, targets.codes[: samples["binary"]], "qr.png", b"\x89PNG"),
         "plate": probes.binary(client, targets.codes[: samples["binary"]], "plate.pdf", b"%PDF"),
+        "dashboard": _dashboard(port, targets, samples["dashboard"]),
     }
     return found_latencies, found
+
+
+def _dashboard(port: int, targets: Targets, count: int) -> probes.Latency:
+    if targets.dashboard is None:
+        return probes.Latency(None, None, 0, "no province staff")
+    province, households, token = targets.dashboard
+    return probes.dashboard(probes.Client(port, None, token), province, households, count)

@@ -77,9 +77,9 @@ def parse(argv: list[str] | None, description: str) -> Options:
         if args.pooled is not None
         else not smoke and env.get("BENCH_POOLED", "1") != "0",
         # Search queries: ten (smoke) or 25 of each form of bench/searches.py.
-        samples={"validate": 3, "search": 40, "binary": 5}
+        samples={"validate": 3, "search": 40, "binary": 5, "dashboard": 20}
         if smoke
-        else {"validate": 20, "search": 100, "binary": 30},
+        else {"validate": 20, "search": 100, "binary": 30, "dashboard": 50},
     )
 
 

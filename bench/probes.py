@@ -1,10 +1,10 @@
 """Latency of the heavier endpoints, one request at a time, every answer checked.
 
-Batch validation, search, QR PNG and plate PDF are measured sequentially (a client waiting for
-each answer): their figures are latencies, not throughput. A search must also find the address
-each query was written from (``bench.searches``): how often it does is the search's recall.
-An endpoint that does not exist (404 for the route itself) is reported as missing rather than
-measured.
+Batch validation, search, QR PNG, plate PDF and the province dashboard's figures are measured
+sequentially (a client waiting for each answer): their figures are latencies, not throughput.
+A search must also find the address each query was written from (``bench.searches``): how
+often it does is the search's recall. An endpoint that does not exist (404 for the route
+itself) is reported as missing rather than measured.
 """
 
 from __future__ import annotations
@@ -36,13 +36,16 @@ class Latency:
 class Client:
     """A tiny HTTP client: one connection per request, as a non-keep-alive client does."""
 
-    def __init__(self, port: int, api_key: str | None) -> None:
+    def __init__(self, port: int, api_key: str | None, bearer: str | None = None) -> None:
         self.port = port
         self.api_key = api_key
+        self.bearer = bearer
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes, float]:
         """Status, body and seconds of one request."""
         headers = {"X-API-Key": self.api_key} if self.api_key else {}
+        if self.bearer:
+            headers["Authorization"] = f"Bearer {self.bearer}"
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
@@ -143,6 +146,29 @@ def binary(client: Client, codes: Sequence[str], suffix: str, magic: bytes) -> L
 
     requests = [("GET", f"/v1/addresses/{quote(code)}/{suffix}", None) for code in codes]
     return measure(client, requests, check)
+
+
+def dashboard(client: Client, province: str, households: int, count: int) -> Latency:
+    """GET /v1/dashboard/provinces/PROVINCE ``count`` times, as province staff.
+
+    Every answer must hold the province's communes and, in their totals, every imported
+    household (the counters kept by triggers must agree with the import).
+    """
+
+    def check(status: int, data: bytes, index: int) -> None:
+        if status != 200:
+            raise WrongAnswer(f"dashboard answered {status}: {data[:300]!r}")
+        body = json.loads(data)
+        total = body["totals"]["households"]
+        summed = sum(commune["counts"]["households"] for commune in body["communes"])
+        if not body["communes"] or total != households or summed != households:
+            raise WrongAnswer(
+                f"dashboard: {total:,} households in the totals and {summed:,} in the communes,"
+                f" {households:,} imported"
+            )
+
+    path = f"/v1/dashboard/provinces/{quote(province)}?days=30"
+    return measure(client, [("GET", path, None)] * count, check)
 
 
 def _decoded(png: bytes) -> str:

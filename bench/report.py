@@ -42,6 +42,7 @@ GOALS: dict[str, Goal] = {
     "search_p95_ms": Goal("max", 30),
     "search_recall": Goal("min", 0.95),
     "qr_png_ms": Goal("max", 3),
+    "dashboard_p95_ms": Goal("max", 200),
     "worker_rss_mb": Goal("max", 200),
     "bytes_per_address": Goal("max", 1000),
     "opendata_page_1000_ms": Goal("max", 300),

@@ -28,12 +28,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psycopg2
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from bench import cluster as pg
@@ -49,10 +50,12 @@ from bench.replicas import measure_replica
 from bench.report import REFERENCE_LOOKUP_RPS, Figure, cpu_table, machine, scaled, table, write
 from bench.servers import setups
 from registry import roles
-from registry.access import create_user
+from registry.access import create_user, issue_token
 from registry.admin_units import load_boundaries, load_catalogue
 
 PROVINCE = "24"  # Bắc Ninh: the province box when no boundary file is given
+#: Province staff of the imported province, whose token the dashboard probe sends.
+BENCH_PROVINCE_USER = "bench-province"
 
 
 def _prepare_database(db: pg.Cluster, options: Options) -> roles.Urls:
@@ -67,6 +70,26 @@ def _prepare_database(db: pg.Cluster, options: Options) -> roles.Urls:
         session.commit()
     engine.dispose()
     return urls
+
+
+def _province_staff(owner_url: str) -> tuple[str, int, str]:
+    """The imported province, its active households counted from the table, and a token of
+    its staff (created now): what the dashboard probe asks for and must answer."""
+    engine = create_engine(owner_url)
+    with Session(engine) as session:
+        province, households = session.execute(
+            text(
+                "SELECT a.province_code, count(*) FROM households AS h"
+                " JOIN addresses AS a ON a.id = h.address_id WHERE h.status = 'active'"
+                " GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+            )
+        ).one()
+        password = secrets.token_urlsafe(16)
+        create_user(session, BENCH_PROVINCE_USER, password, "province", [], [province])
+        token, _ = issue_token(session, BENCH_PROVINCE_USER, password, timedelta(days=1))
+        session.commit()
+    engine.dispose()
+    return str(province), int(households), token
 
 
 def _dataset(dsn: str, options: Options, work: Path) -> datagen.Dataset:
@@ -159,6 +182,8 @@ FIGURE_ORDER = (
     "search_recall",
     "qr_png_ms",
     "plate_pdf_ms",
+    "dashboard_ms",
+    "dashboard_p95_ms",
     "worker_rss_mb",
     "bytes_per_address",
     "opendata_page_1000_ms",
@@ -204,7 +229,8 @@ def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) 
     """Prepare, import, and measure every server set-up."""
     collected = Collected()
     log(f"cluster on port {db.port}; preparing the database")
-    env = _environment(_prepare_database(db, options), redis)
+    urls = _prepare_database(db, options)
+    env = _environment(urls, redis)
     dataset = _dataset(db.dsn("registry_bench"), options, work)
     log(
         f"{dataset.rows:,} households ({dataset.bad_rows} bad on purpose) in"
@@ -215,6 +241,7 @@ def _collect(db: pg.Cluster, redis: Redis | None, options: Options, work: Path) 
     dsn = db.dsn("registry_bench")
     _vacuum(dsn)
     wanted = targets(dsn, work, options)
+    wanted.dashboard = _province_staff(urls.owner)
     key = _api_key(env)
     for index, name in enumerate(options.servers):
         measured = measure_server(

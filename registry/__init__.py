@@ -10,7 +10,18 @@ IDs and phones sealed at rest, their keys).
 Code outside the registry imports only what this module and those sub-packages list.
 """
 
-from registry import errors, fields, maintenance, migrate, models, pii, reads, replication, roles
+from registry import (
+    dashboard,
+    errors,
+    fields,
+    maintenance,
+    migrate,
+    models,
+    pii,
+    reads,
+    replication,
+    roles,
+)
 from registry.addresses import AddressView, format_line, get_address, public_view_query
 from registry.corrections import Correction, correct_address, retire_address
 from registry.db import POOLERS, engine_for, session_factory
@@ -25,7 +36,7 @@ from registry.errors import (
 from registry.fields import LOCATION_SOURCES
 from registry.households import Head, HouseholdView, Registration, get_household, register_household
 from registry.lifecycle import MoveTarget, dissolve_household, move_household, update_household
-from registry.plates import iter_plate_addresses, plan_print_run
+from registry.plates import iter_plate_addresses, plan_print_run, record_print_run
 from registry.versions import Changed, Precondition
 
 __all__ = [
@@ -49,6 +60,7 @@ __all__ = [
     "Rules",
     "StructuredAddress",
     "correct_address",
+    "dashboard",
     "dissolve_household",
     "engine_for",
     "errors",
@@ -65,6 +77,7 @@ __all__ = [
     "plan_print_run",
     "public_view_query",
     "reads",
+    "record_print_run",
     "register_household",
     "replication",
     "retire_address",

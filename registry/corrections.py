@@ -96,7 +96,7 @@ def correct_address(
         address.accuracy_m = correction.location.accuracy_m
         address.location_source = correction.location.source
         cells_away = cells_from(code, point)
-        address.flag = FLAG_FAR_FROM_CELL if cells_away > 1 else None
+        address.flag = _flag_after_move(address.flag, cells_away)
     for name, value in correction.fields.items():
         setattr(address, name, list(value) if name == "alley" else value)
     bump(subject, actor)
@@ -154,6 +154,17 @@ def retire_address(
         context,
     )
     return Changed(get_address(session, code), resolution)
+
+
+def _flag_after_move(flag: str | None, cells_away: int) -> str | None:
+    """An address's review flag once its point is corrected ``cells_away`` from its cell.
+
+    Far from its cell, it is flagged so; back near it, that flag goes; another flag (a
+    possible duplicate confirmed distinct) stays.
+    """
+    if cells_away > 1:
+        return FLAG_FAR_FROM_CELL
+    return None if flag == FLAG_FAR_FROM_CELL else flag
 
 
 def cells_from(code: AddressCode, point: Point) -> int:

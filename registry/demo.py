@@ -1,4 +1,5 @@
-"""A small, repeatable demo: one official and a few households in one commune."""
+"""A small, repeatable demo: one official and a few households in one commune, a print run of
+their plates, and a member of the province's staff who follows it on the dashboard."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from registry.access import Actor, create_user
 from registry.dwellings import Location, Rules, StructuredAddress
 from registry.errors import Conflict, InvalidInput
 from registry.households import Head, Registration, register_household
-from registry.models import Address, AdminUnit, User
+from registry.models import Address, AdminUnit, PrintRun, User
+from registry.plates import PRINTED_STATUS, record_print_run
 
 DEMO_COMMUNE = "07210"  # Phường Bắc Giang, Tỉnh Bắc Ninh
 DEMO_USERNAME = "demo-official"
+DEMO_PROVINCE_USERNAME = "demo-province"
 DEMO_HOUSEHOLDS = 24
 _STREETS = ("Nguyễn Văn Cừ", "Hoàng Văn Thụ", "Lê Lợi", "Trần Phú", "Ngô Gia Tự")
 _HAMLETS = ("Tổ dân phố Đông Thành", "Tổ dân phố Tân Mỹ", "Tổ dân phố Hòa Yên")
@@ -34,14 +37,21 @@ class DemoResult:
     password: str | None
     example_code: str | None
     households: int
+    province_username: str = DEMO_PROVINCE_USERNAME
+    #: The province staff's password when the seed created them (else as set then).
+    province_password: str | None = None
 
     def describe(self, base_url: str) -> str:
         """Instructions for a person trying the demo."""
         lines = [f"demo: {self.households} households in commune {self.commune}"]
-        if self.password:
-            lines.append(f"demo: official {self.username!r}, password {self.password!r}")
-        else:
-            lines.append(f"demo: official {self.username!r} (password as set at the first seed)")
+        for role, username, password in (
+            ("official", self.username, self.password),
+            ("province staff", self.province_username, self.province_password),
+        ):
+            if password:
+                lines.append(f"demo: {role} {username!r}, password {password!r}")
+            else:
+                lines.append(f"demo: {role} {username!r} (password as set at the first seed)")
         lines.append(f"docs:      {base_url}/docs")
         if self.example_code:
             lines.append(f"scan page: {base_url}/a/{self.example_code}")
@@ -70,6 +80,8 @@ def seed(session: Session, commune_code: str, password: str | None = None) -> De
     )
     if not existing:
         _register_households(session, actor, commune)
+    _record_demo_print_run(session, actor, commune_code)
+    province_password = _province_staff(session, commune, password)
     example = session.scalar(
         select(Address.code).where(Address.commune_code == commune_code).order_by(Address.id)
     )
@@ -77,7 +89,37 @@ def seed(session: Session, commune_code: str, password: str | None = None) -> De
         select(func.count()).select_from(Address).where(Address.commune_code == commune_code)
     )
     known_password = created_password or password
-    return DemoResult(commune_code, DEMO_USERNAME, known_password, example, count or 0)
+    return DemoResult(
+        commune_code,
+        DEMO_USERNAME,
+        known_password,
+        example,
+        count or 0,
+        province_password=province_password,
+    )
+
+
+def _province_staff(session: Session, commune: AdminUnit, password: str | None) -> str | None:
+    """Create the demo province staff of the commune's province; their password if created."""
+    exists = session.scalar(select(User.id).where(User.username == DEMO_PROVINCE_USERNAME))
+    if exists is not None or commune.parent_code is None:
+        return password
+    chosen = password or secrets.token_urlsafe(12)
+    create_user(session, DEMO_PROVINCE_USERNAME, chosen, "province", [], [commune.parent_code])
+    return chosen
+
+
+def _record_demo_print_run(session: Session, actor: Actor, commune_code: str) -> None:
+    """Record one print run of the commune's plates, as if printed, unless one is recorded."""
+    if session.scalar(select(PrintRun.id).where(PrintRun.commune_code == commune_code)):
+        return
+    plates = session.scalar(
+        select(func.count())
+        .select_from(Address)
+        .where(Address.commune_code == commune_code, Address.status == PRINTED_STATUS)
+    )
+    if plates:
+        record_print_run(session, actor, commune_code, plates, "http")
 
 
 def _register_households(session: Session, actor: Actor, commune: AdminUnit) -> None:

@@ -26,6 +26,10 @@ from registry.geometry import point_sql, point_value
 from registry.models import Address, AdminUnit, Household
 from registry.places import locate
 
+#: The review flag of an address registered with ``confirm_distinct`` although an active
+#: address with the same house number lay within the duplicate radius.
+FLAG_CONFIRMED_DISTINCT = "confirmed-distinct"
+
 _MINT_SEQUENCE = text(
     """
     INSERT INTO cell_sequences (cell, issued) VALUES (:cell, 1)
@@ -88,7 +92,8 @@ def add_address(
     :raises InvalidInput: unknown commune, point outside the area, accuracy too low; a
         building code of another commune, or farther from the point than the building radius.
     :raises DuplicateAddress: an active address with the same house number lies within the
-        duplicate radius, unless ``confirm_distinct``.
+        duplicate radius, unless ``confirm_distinct`` (the new address is then flagged
+        :data:`FLAG_CONFIRMED_DISTINCT` for review).
     :raises CellFull: the location's cell has issued all 20 sequence symbols.
     :raises Conflict: the building unit is already registered.
     """
@@ -97,8 +102,7 @@ def add_address(
     commune = _commune(session, address.commune_code)
     _check_accuracy(dwelling, rules)
     locate(session, dwelling.location.point, commune)
-    if not dwelling.confirm_distinct:
-        _check_duplicate(session, actor, dwelling, rules)
+    flag = _duplicate_flag(session, actor, dwelling, rules)
     code = _code_for(session, dwelling, rules)
     row = Address(
         code=code.symbols,
@@ -113,6 +117,7 @@ def add_address(
         commune_code=commune.code,
         province_code=commune.parent_code,
         postcode=address.postcode,
+        flag=flag,
     )
     session.add(row)
     session.flush()
@@ -140,7 +145,8 @@ def _check_accuracy(dwelling: NewDwelling, rules: Rules) -> None:
         )
 
 
-def _check_duplicate(session: Session, actor: Actor, dwelling: NewDwelling, rules: Rules) -> None:
+def _near_duplicate(session: Session, dwelling: NewDwelling, rules: Rules) -> AddressView | None:
+    """The nearest active address with the same house number within the duplicate radius."""
     point = dwelling.location.point
     here = point_sql(point)
     house = dwelling.address.house_number
@@ -161,15 +167,28 @@ def _check_duplicate(session: Session, actor: Actor, dwelling: NewDwelling, rule
         .order_by(func.ST_Distance(Address.point, here))
         .limit(1)
     ).one_or_none()
-    if candidate is not None:
-        view = view_from_row(candidate)
-        raise DuplicateAddress(
-            f"an address with the same house number is registered within "
-            f"{rules.duplicate_radius_m:g} m ({view.code.display}); if this is a different "
-            "household, register again with confirm_distinct",
-            candidate=view,
-            candidate_household=_household_at(session, actor, view),
-        )
+    return None if candidate is None else view_from_row(candidate)
+
+
+def _duplicate_flag(
+    session: Session, actor: Actor, dwelling: NewDwelling, rules: Rules
+) -> str | None:
+    """The new address's review flag: :data:`FLAG_CONFIRMED_DISTINCT` or none.
+
+    :raises DuplicateAddress: a possible duplicate lies within the radius, not confirmed.
+    """
+    view = _near_duplicate(session, dwelling, rules)
+    if view is None:
+        return None
+    if dwelling.confirm_distinct:
+        return FLAG_CONFIRMED_DISTINCT
+    raise DuplicateAddress(
+        f"an address with the same house number is registered within "
+        f"{rules.duplicate_radius_m:g} m ({view.code.display}); if this is a different "
+        "household, register again with confirm_distinct",
+        candidate=view,
+        candidate_household=_household_at(session, actor, view),
+    )
 
 
 def _household_at(session: Session, actor: Actor, view: AddressView) -> str | None:

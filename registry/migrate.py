@@ -45,8 +45,10 @@ def downgrade(database_url: str, revision: str, *, force: bool = False) -> None:
     command.downgrade(alembic_config(database_url, force=force), revision)
 
 
-def refuse_to_drop(table: str, what: str) -> None:
+def refuse_to_drop(table: str, what: str, *, where: str | None = None) -> None:
     """Inside a migration's downgrade: refuse to go on while ``table`` holds rows, unless forced.
+
+    ``where`` (the migration's own SQL condition, never input) narrows the rows that count.
 
     :raises DowngradeRefused: naming ``what`` would be lost.
     """
@@ -54,7 +56,8 @@ def refuse_to_drop(table: str, what: str) -> None:
         return
     bind = op.get_bind()
     quoted = bind.dialect.identifier_preparer.quote(table)
-    if bind.execute(text(f"SELECT EXISTS (SELECT FROM {quoted})")).scalar():  # noqa: S608
+    condition = f" WHERE {where}" if where else ""
+    if bind.execute(text(f"SELECT EXISTS (SELECT FROM {quoted}{condition})")).scalar():  # noqa: S608
         raise DowngradeRefused(
             f"this downgrade would destroy {what} ({table} has rows);"
             " run it with --force only if that loss is intended"

@@ -7,13 +7,14 @@ migrations (which also add what models cannot say: the audit trigger, extensions
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     FetchedValue,
     Float,
@@ -151,10 +152,12 @@ class CellSequence(Base):
 
 
 class User(Base):
-    """An official or administrator."""
+    """An official, a member of a province's staff, or an administrator."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('official', 'admin')", name="user_role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('official', 'admin', 'province')", name="user_role"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(Text, unique=True)
@@ -176,6 +179,15 @@ class UserCommune(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     commune_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), primary_key=True)
+
+
+class UserProvince(Base):
+    """A province a member of the province's staff follows (the dashboard)."""
+
+    __tablename__ = "user_provinces"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), primary_key=True)
 
 
 class AuthToken(Base):
@@ -277,3 +289,66 @@ class AccessEvent(Base):
     commune_codes: Mapped[list[str]] = mapped_column(ARRAY(String(5)))
     #: Position in change order (the trail's cursor), like the audit trail's; set on insert.
     change_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+
+
+class PrintRun(Base):
+    """A completed print run of a commune's plates (a failed or interrupted run is not kept)."""
+
+    __tablename__ = "print_runs"
+    __table_args__ = (
+        CheckConstraint("via IN ('cli', 'http')", name="print_run_via"),
+        CheckConstraint("plates >= 1", name="print_run_plates"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"))
+    plates: Mapped[int] = mapped_column(Integer)
+    #: The user who printed; None for the operator at the server's command line.
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(Text)
+    #: How: ``cli`` (``flask plates``) or ``http`` (``GET /v1/admin-units/{code}/plates.pdf``).
+    via: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DashboardCount(Base):
+    """Changes of a commune's counters: its figures are the sums of its rows.
+
+    Appended by triggers on addresses and households, folded by ``registry_dashboard_compact()``
+    (migration 0009_dashboard); the dashboard reads them.
+    """
+
+    __tablename__ = "dashboard_counts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    #: Active addresses.
+    addresses: Mapped[int] = mapped_column(Integer)
+    #: Active addresses with a ``flag`` (awaiting an official's review).
+    flagged: Mapped[int] = mapped_column(Integer)
+    #: Active households.
+    households: Mapped[int] = mapped_column(Integer)
+    #: Active households whose address is a GPS fix within 10 m.
+    precise: Mapped[int] = mapped_column(Integer)
+
+
+class DashboardRegistration(Base):
+    """Households registered in a commune on a day, Vietnam time (summed; moves not counted)."""
+
+    __tablename__ = "dashboard_registrations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    day: Mapped[date] = mapped_column(Date)
+    registrations: Mapped[int] = mapped_column(Integer)
+
+
+class DashboardActivity(Base):
+    """A user who changed records of a commune on a day (from the audit trail, by trigger)."""
+
+    __tablename__ = "dashboard_activity"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    day: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[int] = mapped_column(Integer)

@@ -2,7 +2,9 @@
 
 A commune can hold tens of thousands of addresses, so a print run never loads them at once:
 the rows come through a server-side cursor (``yield_per``) a batch at a time, in the order an
-official walks the commune: hamlet, street, alley, then house number as a number.
+official walks the commune: hamlet, street, alley, then house number as a number. A run that
+completes is recorded (:func:`record_print_run`: commune, plates, who, when, how); one that
+fails or is interrupted is not.
 """
 
 from __future__ import annotations
@@ -13,15 +15,19 @@ from dataclasses import dataclass
 from sqlalchemy import Numeric, cast, func, select
 from sqlalchemy.orm import Session
 
+from registry.access import Actor
 from registry.addresses import AddressView, public_view_query, view_from_row
 from registry.admin_units import AdminUnitView, get_unit
 from registry.errors import InvalidInput, NotFound
 from registry.models import Address
+from registry.models import PrintRun as PrintRunRecord
 
 #: Rows fetched from the server-side cursor at a time.
 BATCH_SIZE = 500
 #: Only active addresses get plates: a retired code's plate comes down.
 PRINTED_STATUS = "active"
+#: How a print run was made: ``flask plates``, or ``GET /v1/admin-units/{code}/plates.pdf``.
+PRINT_RUN_WAYS = ("cli", "http")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +88,27 @@ def iter_plate_addresses(
             yield view_from_row(row)
     finally:
         result.close()
+
+
+def record_print_run(
+    session: Session, actor: Actor, commune_code: str, plates: int, via: str
+) -> None:
+    """Record a completed print run of ``plates`` plates of a commune (the caller commits).
+
+    :raises InvalidInput: ``via`` is not one of :data:`PRINT_RUN_WAYS`, or no plate.
+    """
+    if via not in PRINT_RUN_WAYS or plates < 1:
+        raise InvalidInput(
+            "a print run is made by cli or http and has plates",
+            {"via": [f"one of {', '.join(PRINT_RUN_WAYS)}"], "plates": ["at least 1"]},
+        )
+    session.add(
+        PrintRunRecord(
+            commune_code=commune_code,
+            plates=plates,
+            actor_id=actor.user_id or None,  # 0: the operator at the command line
+            actor=actor.username,
+            via=via,
+        )
+    )
+    session.flush()

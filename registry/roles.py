@@ -31,12 +31,19 @@ APP_GRANTS: dict[str, str] = {
     "cell_sequences": "SELECT, INSERT, UPDATE",
     "users": "SELECT, INSERT, UPDATE",
     "user_communes": "SELECT, INSERT, DELETE",
+    "user_provinces": "SELECT, INSERT, DELETE",
     "auth_tokens": "SELECT, INSERT, UPDATE, DELETE",
     "api_clients": "SELECT, INSERT, UPDATE",
     "idempotency_records": "SELECT, INSERT, UPDATE, DELETE",
     "pii_data_keys": "SELECT, INSERT",
     "audit_events": "SELECT, INSERT",
     "access_events": "SELECT, INSERT",
+    "print_runs": "SELECT, INSERT",
+    # The dashboard's counters: kept by triggers running as the owner (migration
+    # 0009_dashboard), read by the service, never written by it.
+    "dashboard_counts": "SELECT",
+    "dashboard_registrations": "SELECT",
+    "dashboard_activity": "SELECT",
 }
 
 #: Privileges of the read-only role: the public tables only, never households or people;

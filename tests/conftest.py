@@ -211,10 +211,15 @@ class Tester:
         self.db = db
         self.client = client
 
-    def user(self, role: str = "official", communes: tuple[str, ...] = ("07210",)) -> str:
-        """Create a user and return a bearer token for them."""
+    def user(
+        self,
+        role: str = "official",
+        communes: tuple[str, ...] = ("07210",),
+        provinces: tuple[str, ...] = (),
+    ) -> str:
+        """Create a user and return a bearer token for them (province staff: ``provinces``)."""
         username = f"{role}-{uuid.uuid4().hex[:8]}"
-        user = create_user(self.db, username, "correct horse battery", role, communes)
+        user = create_user(self.db, username, "correct horse battery", role, communes, provinces)
         credentials = {"username": username, "password": "correct horse battery"}
         if role == "admin":  # admins log in with their second factor
             secret = second_factor.enrol(self.db, user, "test").secret

@@ -47,10 +47,11 @@ APART = [
 ]
 BELOW = {
     # api.core is what the resources share: it knows none of them.
-    "api.core": {"api.v1", "api.scan", "api.field", "api.cli", "api.auth"},
-    "api.auth": {"api.v1", "api.scan", "api.field", "api.cli"},
+    "api.core": {"api.v1", "api.scan", "api.field", "api.dashboard", "api.cli", "api.auth"},
+    "api.auth": {"api.v1", "api.scan", "api.field", "api.dashboard", "api.cli"},
     # The field app is static files on the public API: it imports no other part of the service.
     "api.field": {"api.v1", "api.scan", "api.cli", "api.auth", "registry"},
+    "api.dashboard": {"api.v1", "api.scan", "api.field", "api.cli", "api.auth", "registry"},
     "registry.access": {"registry.sync", "registry.importing", "registry.lookups"},
     "registry.address_text": {"registry.sync", "registry.importing", "registry.lookups"},
 }

@@ -1,7 +1,15 @@
-"""Who is calling: officials and admins by bearer token, businesses by API key."""
+"""Who is calling: officials, province staff and admins by bearer token, businesses by key."""
 
 from api.auth import backoff
-from api.auth.bearer import BEARER_SECURITY, authenticated, bearer_token, current_actor, per_user
+from api.auth.bearer import (
+    BEARER_SECURITY,
+    authenticated,
+    bearer_token,
+    current_actor,
+    official_actor,
+    officials,
+    per_user,
+)
 from api.auth.cache import KeyCache
 from api.auth.keys import (
     KEY_SCOPE,
@@ -28,6 +36,8 @@ __all__ = [
     "client_bucket",
     "current_actor",
     "key_cache",
+    "official_actor",
+    "officials",
     "per_user",
     "spend_per_item",
 ]

@@ -1,4 +1,8 @@
-"""Bearer-token authentication of officials and admins, and their per-user rate limits.
+"""Bearer-token authentication of officials, province staff and admins, and per-user limits.
+
+Province staff follow the campaign on the dashboard: every endpoint that works on households
+and addresses asks for an official or an admin (:func:`official_actor`, :func:`officials`)
+and answers them 403.
 
 Every request that authenticates by token counts against its user's ``RATELIMIT_USER``, on
 whichever endpoint, once the user is known (:func:`current_actor`); heavy work adds a limit of
@@ -16,7 +20,7 @@ from flask import g, request
 from api.core import session
 from api.core.limits import Bucket, user_limit
 from registry.access import Actor, actor_for_token
-from registry.errors import AuthenticationFailed
+from registry.errors import AuthenticationFailed, Forbidden
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,6 +55,21 @@ def current_actor() -> Actor:
     return actor
 
 
+def official_actor() -> Actor:
+    """The authenticated official or admin of this request (province staff are refused).
+
+    :raises AuthenticationFailed: as :func:`current_actor`.
+    :raises Forbidden: the token is a province staff member's (they use the dashboard).
+    """
+    actor = current_actor()
+    if not actor.acts_on_records:
+        raise Forbidden(
+            "province staff follow the campaign on the dashboard: households and addresses"
+            " are the work of commune officials and administrators"
+        )
+    return actor
+
+
 def user_bucket(actor: Actor, scope: str, limit: str) -> Bucket:
     """The bucket of ``actor``'s requests of ``scope`` (``user``: all of them), at ``limit``."""
     return Bucket(
@@ -77,6 +96,17 @@ def per_user(limit: Callable[[], str], scope: str) -> Callable[[Callable[P, R]],
         return counted
 
     return decorate
+
+
+def officials(view: Callable[P, R]) -> Callable[P, R]:
+    """As :func:`authenticated`, for an official or admin (province staff: 403, not 422)."""
+
+    @functools.wraps(view)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        official_actor()
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def authenticated(view: Callable[P, R]) -> Callable[P, R]:

@@ -1,7 +1,9 @@
 """`flask plates`: print the plates of a commune's active addresses to one A4 PDF.
 
 The PDF is written as it is rendered (see ``api.v1.plates.stream_print_run``), to a ``.part`` file
-that is renamed when complete, so memory stays flat and a failed run leaves no broken PDF.
+that is renamed when complete, so memory stays flat and a failed run leaves no broken PDF. A
+complete run is then recorded (``print_runs``, by ``operator:<system user>``, via ``cli``); a
+failed or interrupted one is not.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from api.cli.errors import CommandFailed
+from api.cli.errors import CommandFailed, committed
+from api.cli.users import operator_actor
 from api.core import session
 from api.v1 import DEFAULT_PER_PAGE, stream_print_run
 from qr import MAX_PER_PAGE, QRError
-from registry import plan_print_run
+from registry import plan_print_run, record_print_run
 from registry.errors import RegistryError
 
 
@@ -67,6 +70,8 @@ def plates_command(commune: str, output: Path, per_page: int) -> None:
     except BaseException:  # an interrupt or a database error: no half-written PDF either
         partial.unlink(missing_ok=True)
         raise
+    with committed() as db:
+        record_print_run(db, operator_actor(), run.commune.code, drawn, "cli")
     pages = -(-drawn // per_page)
     seconds = time.perf_counter() - started
     size_mb = output.stat().st_size / 1e6

@@ -1,5 +1,5 @@
-"""`flask users create|list|set-communes|reset-password|reset-totp|deactivate|activate|
-revoke-tokens`: officials and admins, from creation to departure.
+"""`flask users create|list|set-communes|set-provinces|reset-password|reset-totp|deactivate|
+activate|revoke-tokens`: officials, province staff and admins, from creation to departure.
 
 Every change is an audit event whose actor is ``operator:<system user>``. Passwords come from
 standard input or a prompt, never from the command line (it shows in ``ps`` and shell history).
@@ -20,7 +20,7 @@ from api.cli.errors import committed
 from api.core import session
 from registry.access import Actor, Enrolment, UserView, accounts
 
-users_cli = AppGroup("users", help="Officials and admins.")
+users_cli = AppGroup("users", help="Officials, province staff and admins.")
 
 username_option = click.option("--username", required=True)
 password_stdin_option = click.option(
@@ -28,7 +28,7 @@ password_stdin_option = click.option(
 )
 
 
-def _operator() -> Actor:
+def operator_actor() -> Actor:
     """Who runs the command: the system user (behind sudo, the one who ran sudo)."""
     try:
         login = os.environ.get("SUDO_USER") or getpass.getuser()
@@ -54,28 +54,49 @@ def _show(enrolment: Enrolment, username: str) -> None:
     click.echo(f"uri: {enrolment.uri}")
 
 
+province_option = click.option(
+    "--province",
+    "--provinces",
+    "provinces",
+    multiple=True,
+    help="Followed province code, 2 digits (repeat); province staff only.",
+)
+
+
 @users_cli.command("create")
 @username_option
-@click.option("--role", type=click.Choice(["official", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["official", "admin", "province"]), required=True)
 @click.option("--commune", "communes", multiple=True, help="Assigned commune code (repeat).")
+@province_option
 @password_stdin_option
-def users_create(username: str, role: str, communes: tuple[str, ...], password_stdin: bool) -> None:
+def users_create(
+    username: str,
+    role: str,
+    communes: tuple[str, ...],
+    provinces: tuple[str, ...],
+    password_stdin: bool,
+) -> None:
     """Create a user; the password comes from stdin or an interactive prompt.
 
-    An admin also gets a second factor (TOTP): its secret is printed once.
+    An admin also gets a second factor (TOTP): its secret is printed once. Province staff
+    (``--role province --province 24``) see the dashboard of their provinces only.
     """
     password = _password(password_stdin)
     with committed() as db:  # an admin's secret is sealed: without PII_KEY, nothing is created
         enrolment = accounts.create_account(
             db,
-            _operator(),
+            operator_actor(),
             username=username,
             password=password,
             role=role,
             communes=communes,
             issuer=_issuer(),
+            provinces=provinces,
         )
-    click.echo(f"created {role} {username} for communes: {', '.join(communes) or 'all'}")
+    if role == "province":
+        click.echo(f"created {role} {username} for provinces: {', '.join(sorted(provinces))}")
+    else:
+        click.echo(f"created {role} {username} for communes: {', '.join(communes) or 'all'}")
     if enrolment is not None:
         _show(enrolment, username)
 
@@ -85,15 +106,16 @@ def _describe(user: UserView) -> str:
     if user.deactivated_at is not None:
         state += f" {user.deactivated_at:%Y-%m-%d %H:%M}"
     communes = ",".join(user.communes) or ("all" if user.role == "admin" else "none")
+    provinces = ",".join(user.provinces) or ("all" if user.role == "admin" else "-")
     factor = ("totp" if user.second_factor else "MISSING") if user.role == "admin" else "-"
     created = f"{user.created_at:%Y-%m-%d %H:%M}"
-    return "\t".join((user.username, user.role, state, communes, factor, created))
+    return "\t".join((user.username, user.role, state, communes, provinces, factor, created))
 
 
 @users_cli.command("list")
 def users_list() -> None:
-    """List the accounts: username, role, state, communes, second factor, created."""
-    click.echo("username\trole\tstate\tcommunes\tsecond factor\tcreated")
+    """List the accounts: username, role, state, communes, provinces, second factor, created."""
+    click.echo("username\trole\tstate\tcommunes\tprovinces\tsecond factor\tcreated")
     for user in accounts.list_users(session()):
         click.echo(_describe(user))
 
@@ -104,8 +126,18 @@ def users_list() -> None:
 def users_set_communes(username: str, communes: tuple[str, ...]) -> None:
     """Replace the communes assigned to a user (effective at their next request)."""
     with committed() as db:
-        accounts.set_communes(db, _operator(), username, communes)
+        accounts.set_communes(db, operator_actor(), username, communes)
     click.echo(f"{username} is assigned to communes: {', '.join(sorted(set(communes))) or 'none'}")
+
+
+@users_cli.command("set-provinces")
+@username_option
+@province_option
+def users_set_provinces(username: str, provinces: tuple[str, ...]) -> None:
+    """Replace the provinces a member of a province's staff follows (effective at once)."""
+    with committed() as db:
+        accounts.set_provinces(db, operator_actor(), username, provinces)
+    click.echo(f"{username} follows provinces: {', '.join(sorted(set(provinces)))}")
 
 
 @users_cli.command("reset-password")
@@ -115,7 +147,7 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
     """Set a new password (stdin or a prompt, same rules as create); revokes the tokens."""
     password = _password(password_stdin)
     with committed() as db:
-        revoked = accounts.reset_password(db, _operator(), username, password)
+        revoked = accounts.reset_password(db, operator_actor(), username, password)
     click.echo(f"new password set for {username}; revoked {revoked} token(s)")
 
 
@@ -124,7 +156,7 @@ def users_reset_password(username: str, password_stdin: bool) -> None:
 def users_reset_totp(username: str) -> None:
     """Give an admin a new second factor (lost phone, or none yet); revokes the tokens."""
     with committed() as db:  # the secret is sealed: without PII_KEY, nothing is changed
-        enrolment = accounts.reset_second_factor(db, _operator(), username, _issuer())
+        enrolment = accounts.reset_second_factor(db, operator_actor(), username, _issuer())
     _show(enrolment, username)
 
 
@@ -133,7 +165,7 @@ def users_reset_totp(username: str) -> None:
 def users_deactivate(username: str) -> None:
     """Switch an account off (a departure): its tokens stop working now, login is refused."""
     with committed() as db:
-        revoked = accounts.deactivate(db, _operator(), username)
+        revoked = accounts.deactivate(db, operator_actor(), username)
     click.echo(f"deactivated {username}; revoked {revoked} token(s)")
 
 
@@ -142,7 +174,7 @@ def users_deactivate(username: str) -> None:
 def users_activate(username: str) -> None:
     """Switch a deactivated account back on (it logs in anew; old tokens stay revoked)."""
     with committed() as db:
-        accounts.activate(db, _operator(), username)
+        accounts.activate(db, operator_actor(), username)
     click.echo(f"activated {username}")
 
 

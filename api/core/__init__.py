@@ -35,12 +35,13 @@ from api.core.problems import (
 )
 from api.core.reads import record_read
 from api.core.replicas import fresh, fresh_lookup
-from api.core.resources import ResourceBlueprint, ResourceView
+from api.core.resources import PROVINCE_STAFF, ResourceBlueprint, ResourceView
 
 __all__ = [
     "IDEMPOTENCY_KEY_PARAMETER",
     "IF_MATCH_PARAMETER",
     "PROBLEM_MEDIA_TYPE",
+    "PROVINCE_STAFF",
     "Code",
     "ProblemSchema",
     "ResourceBlueprint",

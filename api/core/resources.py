@@ -10,7 +10,9 @@ Two rules live here so that no view can forget them:
 - **A write commits in one place.** :class:`ResourceView` ends every POST, PUT, PATCH and
   DELETE: a response below 400 commits the request's session, anything else rolls it back.
   A view (and ``@idempotent``) never commits the change itself. A read that left a trace
-  (``api.core.reads``: who read which households' personal data) ends the same way.
+  (``api.core.reads``: who read which households' personal data) ends the same way. What a
+  streamed response records once its body is sent (a print run) commits through
+  :func:`finish_stream`.
 - **Public reads say so.** A resource lists in :attr:`ResourceView.replica_reads` the methods
   that are public reads; they may read from a hot standby (``api.core.replicas``), every other
   request uses the primary.
@@ -25,6 +27,7 @@ from flask import Response, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.utils import prepare_response
+from sqlalchemy.orm import Session
 
 from api.core import replicas
 from api.core.db import session
@@ -44,6 +47,9 @@ USUAL: dict[int, str] = {
     428: "No `If-Match`",
     429: "Rate limit exceeded",
 }
+
+#: The 403 of an endpoint that works on households or addresses, to province staff's tokens.
+PROVINCE_STAFF = "A province staff's token: they follow the campaign on the dashboard"
 
 #: Security schemes whose every request is rate limited, and what their 429 means.
 LIMITED_SCHEMES: dict[str, str] = {
@@ -122,3 +128,17 @@ def finish_write(response: Response) -> None:
         session().commit()
     else:
         session().rollback()
+
+
+def finish_stream(db: Session, record: Callable[[Session], None]) -> None:
+    """After a streamed body was sent in full: ``record`` on the stream's session, committed.
+
+    A stream runs after its view returned (and its request's session closed), so its own
+    session (``api.core.db.new_session``) holds what it writes; an error rolls it back.
+    """
+    try:
+        record(db)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise

@@ -15,6 +15,7 @@
 | ``/v1/validate`` | ``validate`` |
 | ``/v1/reverse`` | ``reverse`` |
 | ``/v1/search`` | ``search`` |
+| ``/v1/dashboard/provinces...`` | ``dashboard`` |
 """
 
 from typing import Any
@@ -28,6 +29,7 @@ from api.v1 import (
     auth,
     certificates,
     codes,
+    dashboard,
     history,
     households,
     plates,
@@ -55,6 +57,7 @@ BLUEPRINTS = (
     validate.blp,
     reverse.blp,
     search.blp,
+    dashboard.blp,
 )
 
 

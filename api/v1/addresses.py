@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from flask import Response
 
-from api.auth import BEARER_SECURITY, authenticated, current_actor
+from api.auth import BEARER_SECURITY, official_actor, officials
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
     IF_MATCH_PARAMETER,
@@ -54,7 +54,7 @@ class Address(ResourceView):
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[{**IF_MATCH_PARAMETER, "required": True}])
-    @authenticated
+    @officials
     @blp.arguments(AddressPatchIn)
     @blp.response(200, AddressOut, description="Corrected; new `ETag`; maybe `flag`ged")
     @blp.problems(
@@ -72,8 +72,9 @@ class Address(ResourceView):
         A point moved more than one cell away from the code's cell is applied and flagged
         (`flag: point-far-from-cell`) for review.
         """
+        actor = official_actor()
         changed = correct_address(
-            session(), current_actor(), AddressCode.parse(code), correction, if_match(required=True)
+            session(), actor, AddressCode.parse(code), correction, if_match(required=True)
         )
         return changed.view, 200, {"ETag": etag(changed.view.version)}
 
@@ -84,7 +85,7 @@ class Retire(ResourceView):
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER, IF_MATCH_PARAMETER])
-    @authenticated
+    @officials
     @blp.arguments(RetireIn)
     @blp.response(200, AddressOut, description="Retired; the code keeps resolving")
     @blp.problems(401, 403, 404, (409, "Occupied or already retired"), 412, (422, "Bad successor"))
@@ -97,7 +98,7 @@ class Retire(ResourceView):
         reason = retirement.get("reason")
         changed = retire_address(
             session(),
-            current_actor(),
+            official_actor(),
             AddressCode.parse(code),
             retirement.get("successor"),
             if_match(required=False),

@@ -67,7 +67,7 @@ class Revoke(ResourceView):
 
 @blp.route("/me")
 class Me(ResourceView):
-    """The caller of this token: name, role and assigned communes."""
+    """The caller of this token: name, role and assigned communes (or followed provinces)."""
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.response(200, MeOut)
@@ -76,6 +76,7 @@ class Me(ResourceView):
         """Who I am and which communes I work in (what the field app offers to download)."""
         actor = current_actor()
         units = [get_unit(session(), code) for code in sorted(actor.communes)]
+        provinces = [get_unit(session(), code) for code in sorted(actor.provinces)]
         return {
             "username": actor.username,
             "role": actor.role,
@@ -83,4 +84,5 @@ class Me(ResourceView):
                 {"code": unit.code, "name": unit.name, "province_name": unit.parent_name}
                 for unit in units
             ],
+            "provinces": [{"code": unit.code, "name": unit.name} for unit in provinces],
         }

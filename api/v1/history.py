@@ -5,8 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from api.auth import BEARER_SECURITY, current_actor
-from api.core import ResourceBlueprint, ResourceView, no_store, record_read, session
+from api.auth import BEARER_SECURITY, official_actor, officials
+from api.core import (
+    PROVINCE_STAFF,
+    ResourceBlueprint,
+    ResourceView,
+    no_store,
+    record_read,
+    session,
+)
 from api.v1.schemas import (
     AccessEventOut,
     AuditPageOut,
@@ -37,12 +44,13 @@ class HouseholdHistory(ResourceView):
     """A household's changes."""
 
     @blp.doc(security=BEARER_SECURITY)
+    @officials
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, EventPageOut, description="Oldest first")
-    @blp.problems(401, (404, "No such household in your communes"))
+    @blp.problems(401, (403, PROVINCE_STAFF), (404, "No such household in your communes"))
     def get(self, query: dict[str, Any], household_id: uuid.UUID) -> dict[str, Any]:
         """Every change of a household: who, when, from which device, before and after."""
-        actor = current_actor()
+        actor = official_actor()
         page = household_history(session(), actor, household_id, query["since"], query["limit"])
         record_read(actor, "history", page.households())
         return _page(page)
@@ -53,13 +61,14 @@ class AddressHistory(ResourceView):
     """An address's changes."""
 
     @blp.doc(security=BEARER_SECURITY)
+    @officials
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, EventPageOut, description="Oldest first")
     @blp.problems(401, 403, 404)
     def get(self, query: dict[str, Any], code: str) -> dict[str, Any]:
         """Every correction and the retirement of an address."""
         page = address_history(
-            session(), current_actor(), AddressCode.parse(code), query["since"], query["limit"]
+            session(), official_actor(), AddressCode.parse(code), query["since"], query["limit"]
         )
         return _page(page)
 
@@ -69,6 +78,7 @@ class Audit(ResourceView):
     """The audit trail of communes."""
 
     @blp.doc(security=BEARER_SECURITY)
+    @officials
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditPageOut, description="Oldest first")
     @blp.problems(
@@ -85,7 +95,7 @@ class Audit(ResourceView):
         (`commune`: reads that showed a household of any of them). Pages follow the same
         cursor, and an event recorded while you read is never skipped.
         """
-        actor = current_actor()
+        actor = official_actor()
         if query["kind"] == "access":
             wanted = AccessFilter(query.get("actor"), query.get("household"), query["commune"])
             trail = access_trail(session(), actor, wanted, query["since"], query["limit"])

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from api.auth import BEARER_SECURITY, authenticated, current_actor
+from api.auth import BEARER_SECURITY, official_actor, officials
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
     IF_MATCH_PARAMETER,
+    PROVINCE_STAFF,
     ResourceBlueprint,
     ResourceView,
     etag,
@@ -82,6 +83,7 @@ class Households(ResourceView):
     """The collection of households."""
 
     @blp.doc(security=BEARER_SECURITY)
+    @officials
     @blp.arguments(CommunePageQuery, location="query")
     @blp.response(200, FeedOut, description="Changes after `since`, oldest first")
     @blp.problems(401, 403, (422, "Bad commune or cursor"))
@@ -92,7 +94,7 @@ class Households(ResourceView):
         so). Keep `next_cursor` and pass it as `since`; a change committed while you read is
         never skipped, because the feed serves only changes below every write still in flight.
         """
-        actor = current_actor()
+        actor = official_actor()
         page: FeedPage = changed_households(
             session(), actor, query["commune"], query["since"], query["limit"]
         )
@@ -101,7 +103,7 @@ class Households(ResourceView):
 
     @idempotent(_client_made_id)
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
-    @authenticated
+    @officials
     @blp.arguments(HouseholdIn, example=REGISTRATION_EXAMPLE)
     @blp.response(201, HouseholdOut, description="Registered; `Location` and `ETag` set")
     @blp.problems(
@@ -118,7 +120,7 @@ class Households(ResourceView):
         `Idempotent-Replayed: true`); the same key or id with another body is 422. An `id`
         registered by another official is 409.
         """
-        view = register_household(session(), current_actor(), registration, rules())
+        view = register_household(session(), official_actor(), registration, rules())
         return view, 201, _headers(view)
 
 
@@ -128,21 +130,22 @@ class Household(ResourceView):
 
     @blp.doc(security=BEARER_SECURITY)
     @blp.response(200, HouseholdOut)
-    @blp.problems(401, (404, NOT_FOUND))
+    @blp.problems(401, (403, PROVINCE_STAFF), (404, NOT_FOUND))
     def get(self, household_id: uuid.UUID) -> tuple[HouseholdView, int, dict[str, Any]]:
         """A household with its address and head of household (the read is trailed)."""
-        actor = current_actor()
+        actor = official_actor()
         view = get_household(session(), actor, household_id)
         record_read(actor, "household", [(view.id, view.address.commune_code)])
         return view, 200, {"ETag": etag(view.version)}
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[{**IF_MATCH_PARAMETER, "required": True}])
-    @authenticated
+    @officials
     @blp.arguments(HouseholdPatchIn)
     @blp.response(200, HouseholdOut, description="Changed; new `ETag`")
     @blp.problems(
         401,
+        (403, PROVINCE_STAFF),
         (404, NOT_FOUND),
         (409, "Dissolved or moved away"),
         (412, "Stale `If-Match`: `current` holds the record"),
@@ -152,7 +155,7 @@ class Household(ResourceView):
     def patch(self, changes: dict[str, Any], household_id: uuid.UUID) -> Reply:
         """Correct the head of household or the member count (requires `If-Match`)."""
         changed = update_household(
-            session(), current_actor(), household_id, changes, if_match(required=True)
+            session(), official_actor(), household_id, changes, if_match(required=True)
         )
         return changed.view, 200, {"ETag": etag(changed.view.version)}
 
@@ -163,7 +166,7 @@ class Household(ResourceView):
         HouseholdOut,
         description="Dissolved: `status: dissolved`; the record stays, and GET keeps answering it",
     )
-    @blp.problems(401, (404, NOT_FOUND), (409, "Moved away"), 412)
+    @blp.problems(401, (403, PROVINCE_STAFF), (404, NOT_FOUND), (409, "Moved away"), 412)
     def delete(self, household_id: uuid.UUID) -> Reply:
         """Dissolve a household (a soft delete): the record is kept, not removed.
 
@@ -172,7 +175,7 @@ class Household(ResourceView):
         Repeating it is harmless.
         """
         changed = dissolve_household(
-            session(), current_actor(), household_id, if_match(required=False)
+            session(), official_actor(), household_id, if_match(required=False)
         )
         return changed.view, 200, {"ETag": etag(changed.view.version)}
 
@@ -183,7 +186,7 @@ class Move(ResourceView):
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER, IF_MATCH_PARAMETER])
-    @authenticated
+    @officials
     @blp.arguments(MoveIn)
     @blp.response(200, HouseholdOut, description="Moved within the commune (same id)")
     @blp.alt_response(
@@ -206,7 +209,7 @@ class Move(ResourceView):
         The old address becomes vacant and keeps its code. `If-Match` is optional.
         """
         changed = move_household(
-            session(), current_actor(), household_id, target, if_match(required=False), rules()
+            session(), official_actor(), household_id, target, if_match(required=False), rules()
         )
         view = changed.view
         return view, 201 if changed.created else 200, _headers(view)

@@ -15,17 +15,26 @@ from typing import Any, ClassVar
 from flask import Response, current_app, request
 from sqlalchemy.orm import Session
 
-from api.auth import BEARER_SECURITY, current_actor, per_user
+from api.auth import BEARER_SECURITY, official_actor, per_user
 from api.core import ResourceBlueprint, ResourceView, fresh, limiter, public_limit, session
 from api.core.db import new_session
 from api.core.limits import print_run_limit
+from api.core.resources import finish_stream
 from api.hot import QR_CACHE_CONTROL, render_etag
 from api.v1.schemas import DEFAULT_PER_PAGE as DEFAULT_PER_PAGE
 from api.v1.schemas import PrintRunQuery, QrQuery
 from geo import AddressCode
 from qr import Plate, iter_plates, plate_pdf, qr_png, qr_svg
 from qr import scan_url as make_scan_url
-from registry import AddressView, format_line, get_address, iter_plate_addresses, plan_print_run
+from registry import (
+    AddressView,
+    format_line,
+    get_address,
+    iter_plate_addresses,
+    plan_print_run,
+    record_print_run,
+)
+from registry.access import Actor
 
 blp = ResourceBlueprint(
     "plates",
@@ -209,20 +218,27 @@ class CommunePlates(ResourceView):
     @blp.response(200, BINARY, content_type="application/pdf", description="A4, cut marks")
     @blp.problems(
         (401, "Missing or invalid token"),
-        (403, "Commune outside your assignment"),
+        (403, "Commune outside your assignment; province staff"),
         (404, "No such commune, or no address"),
         (422, "Not a commune, or a bad option"),
         (429, "Print-run or request limit of the account exceeded (see Retry-After)"),
     )
     @blp.doc(security=BEARER_SECURITY)
     def get(self, query: dict[str, Any], code: str) -> Response:
-        """Print run (PDF, streamed): officials of the commune and admins."""
-        current_actor().require_access(code)
+        """Print run (PDF, streamed): officials of the commune and admins.
+
+        A run whose PDF was sent in full is recorded (the province's dashboard counts its
+        plates); one cut off before the end is not.
+        """
+        actor = official_actor()
+        actor.require_access(code)
         run = plan_print_run(session(), code)
         # The print run reads through a session of its own, held for as long as the stream;
         # the request's session is done: give its connection back now, not after the stream.
         session().close()
-        body = stream_print_run(run.commune.code, per_page=query["per_page"])
+        body = stream_print_run(
+            run.commune.code, per_page=query["per_page"], printed_by=(actor, "http")
+        )
         return Response(
             body,
             mimetype="application/pdf",
@@ -240,6 +256,7 @@ def stream_print_run(
     *,
     per_page: int = DEFAULT_PER_PAGE,
     progress: Callable[[int], None] | None = None,
+    printed_by: tuple[Actor, str] | None = None,
 ) -> Iterator[bytes]:
     """The print-run PDF of a commune, a few dozen pages at a time, from a server-side cursor.
 
@@ -247,7 +264,8 @@ def stream_print_run(
     and the request's session is closed), so it reads through a session of its own, closed
     when the stream ends or is abandoned, and needs no app context once it is returned. The
     first piece is rendered before this returns, so that a missing font or a plate that cannot
-    be printed is raised while an error response can still be sent.
+    be printed is raised while an error response can still be sent. With ``printed_by``
+    (who, and ``cli`` or ``http``), the run is recorded once its last piece has been taken.
     """
     settings = PlateSettings.current()
     db = new_session()
@@ -262,14 +280,27 @@ def stream_print_run(
     except BaseException:
         db.close()
         raise
-    return _streamed(first, chunks, db)
+    return _streamed(first, chunks, db, commune_code, printed_by)
 
 
-def _streamed(first: bytes, chunks: Generator[bytes, None, int], db: Session) -> Iterator[bytes]:
-    """``first``, then the rest of ``chunks``; closes the cursor and the session at the end."""
+def _streamed(
+    first: bytes,
+    chunks: Generator[bytes, None, int],
+    db: Session,
+    commune_code: str,
+    printed_by: tuple[Actor, str] | None,
+) -> Iterator[bytes]:
+    """``first``, then the rest of ``chunks``; records a complete run; closes the session.
+
+    A client that goes away ends the stream at a ``yield`` (GeneratorExit): nothing is
+    recorded then.
+    """
     try:
         yield first
-        yield from chunks
+        count = yield from chunks
+        if printed_by is not None:
+            actor, via = printed_by
+            finish_stream(db, lambda own: record_print_run(own, actor, commune_code, count, via))
     finally:
         chunks.close()
         db.close()

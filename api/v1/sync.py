@@ -9,9 +9,10 @@ from typing import Any
 from flask import url_for
 from marshmallow import Schema, ValidationError
 
-from api.auth import BEARER_SECURITY, current_actor
+from api.auth import BEARER_SECURITY, official_actor, officials
 from api.core import (
     IDEMPOTENCY_KEY_PARAMETER,
+    PROVINCE_STAFF,
     ResourceBlueprint,
     ResourceView,
     etag,
@@ -60,9 +61,15 @@ class Sync(ResourceView):
 
     @idempotent()
     @blp.doc(security=BEARER_SECURITY, parameters=[IDEMPOTENCY_KEY_PARAMETER])
+    @officials
     @blp.arguments(SyncBatchIn, example=SYNC_EXAMPLE)
     @blp.response(200, SyncOut, description="One result per operation, in order")
-    @blp.problems(401, (409, "Same key still running"), (422, "Malformed batch; key reused"))
+    @blp.problems(
+        401,
+        (403, PROVINCE_STAFF),
+        (409, "Same key still running"),
+        (422, "Malformed batch; key reused"),
+    )
     def post(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Apply queued operations in order, each in its own savepoint.
 
@@ -77,7 +84,7 @@ class Sync(ResourceView):
         """
         raw = batch["operations"]
         replies = run_batch(
-            session(), current_actor(), [_parse(op) for op in raw], rules(), _present, _explain
+            session(), official_actor(), [_parse(op) for op in raw], rules(), _present, _explain
         )
         return {
             "results": [_result(index, op, reply) for index, (op, reply) in _pairs(raw, replies)]

@@ -1,5 +1,6 @@
-"""The life of an account: created, communes changed, password or second factor reset,
-deactivated (and reactivated), listed. Each change is an audit event.
+"""The life of an account: created, communes (or a province staff's provinces) changed,
+password or second factor reset, deactivated (and reactivated), listed. Each change is an
+audit event.
 
 These are the operator's tools (``flask users ...``): the actor is :func:`operator`, the
 person at the server's command line, who has no account of their own. No audit event ever
@@ -24,13 +25,15 @@ from registry.access.users import (
     create_user,
     hash_password,
     password_errors,
+    province_errors,
     revoke_all_tokens,
 )
 from registry.errors import Conflict, InvalidInput
-from registry.models import User, UserCommune
+from registry.models import User, UserCommune, UserProvince
 
 #: ``actor_id`` of the audit events of the command line: no user has id 0.
 OPERATOR_ID = 0
+_ROLE_NAMES = {"official": "an official", "admin": "an administrator", "province": "province staff"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ class UserView:
     role: str
     active: bool
     communes: tuple[str, ...]
+    #: The provinces of a province's staff (empty for the others).
+    provinces: tuple[str, ...]
     #: Whether a second factor is enrolled (admins need one to log in).
     second_factor: bool
     created_at: datetime
@@ -61,15 +66,22 @@ def create_account(
     role: str,
     communes: Iterable[str],
     issuer: str,
+    provinces: Iterable[str] = (),
 ) -> Enrolment | None:
     """Create a user; an admin also gets a second factor, returned to be shown once.
 
     :raises InvalidInput: as :func:`~registry.access.users.create_user`.
     """
-    user = create_user(session, username, password, role, communes)
+    user = create_user(session, username, password, role, communes, provinces)
     enrolment = second_factor.enrol(session, user, issuer) if role == "admin" else None
     view = _view(session, user)
-    after = {"role": view.role, "communes": list(view.communes), "second_factor": bool(enrolment)}
+    after: dict[str, Any] = {
+        "role": view.role,
+        "communes": list(view.communes),
+        "second_factor": bool(enrolment),
+    }
+    if view.provinces:
+        after["provinces"] = list(view.provinces)
     _record(session, by, "user.create", user, None, after)
     return enrolment
 
@@ -123,6 +135,28 @@ def set_communes(session: Session, by: Actor, username: str, communes: Iterable[
     _record(session, by, "user.communes", user, {"communes": before}, {"communes": wanted})
 
 
+def set_provinces(session: Session, by: Actor, username: str, provinces: Iterable[str]) -> None:
+    """Replace the provinces a member of a province's staff follows; effective at once.
+
+    :raises InvalidInput: no such user, an unknown province, not province staff, or none left.
+    """
+    user = _user(session, username)
+    wanted = sorted(set(provinces))
+    if user.role != "province":
+        raise InvalidInput(
+            f"{username} is {_ROLE_NAMES.get(user.role, user.role)}: only province staff are"
+            " assigned provinces",
+            {"username": ["not province staff"]},
+        )
+    if problems := province_errors(session, user.role, wanted):
+        raise InvalidInput("the provinces cannot be assigned", {"provinces": problems})
+    before = _provinces(session, user.id)
+    session.execute(delete(UserProvince).where(UserProvince.user_id == user.id))
+    session.add_all(UserProvince(user_id=user.id, province_code=code) for code in wanted)
+    session.flush()
+    _record(session, by, "user.provinces", user, {"provinces": before}, {"provinces": wanted})
+
+
 def reset_password(session: Session, by: Actor, username: str, password: str) -> int:
     """Give a user a new password and revoke their tokens; returns how many were revoked.
 
@@ -145,7 +179,8 @@ def reset_second_factor(session: Session, by: Actor, username: str, issuer: str)
     user = _user(session, username)
     if user.role != "admin":
         raise InvalidInput(
-            f"{username} is an official: only administrators have a second factor",
+            f"{username} is {_ROLE_NAMES.get(user.role, user.role)}: only administrators have"
+            " a second factor",
             {"username": ["not an administrator"]},
         )
     had = user.totp_secret is not None
@@ -174,6 +209,11 @@ def _communes(session: Session, user_id: int) -> list[str]:
     return sorted(session.scalars(query))
 
 
+def _provinces(session: Session, user_id: int) -> list[str]:
+    query = select(UserProvince.province_code).where(UserProvince.user_id == user_id)
+    return sorted(session.scalars(query))
+
+
 def _view(session: Session, user: User) -> UserView:
     session.flush()
     return UserView(
@@ -181,6 +221,7 @@ def _view(session: Session, user: User) -> UserView:
         role=user.role,
         active=user.active,
         communes=tuple(_communes(session, user.id)),
+        provinces=tuple(_provinces(session, user.id)),
         second_factor=user.totp_secret is not None,
         created_at=user.created_at,
         deactivated_at=user.deactivated_at,

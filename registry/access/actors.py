@@ -1,4 +1,4 @@
-"""Who is acting: the authenticated official or admin, with the request they act through."""
+"""Who is acting: the authenticated official, province staff or admin, with their request."""
 
 from __future__ import annotations
 
@@ -17,11 +17,22 @@ class Actor:
     communes: frozenset[str]
     device_id: str | None = None
     request_id: str | None = None
+    #: The provinces a member of a province's staff follows (the dashboard); none for others.
+    provinces: frozenset[str] = frozenset()
 
     @property
     def is_admin(self) -> bool:
         """Admins see and change every commune."""
         return self.role == "admin"
+
+    @property
+    def acts_on_records(self) -> bool:
+        """Officials and admins work on households and addresses; province staff only watch."""
+        return self.role in ("official", "admin")
+
+    def follows(self, province_code: str) -> bool:
+        """Whether this actor may see the dashboard of the province (staff of it, or admins)."""
+        return self.is_admin or (self.role == "province" and province_code in self.provinces)
 
     def may_access(self, commune_code: str) -> bool:
         """Whether this actor may see personal data and change records of the commune."""

@@ -1,4 +1,5 @@
-"""Users (officials, admins), their communes, and bearer tokens that expire and can be revoked."""
+"""Users (officials, province staff, admins), their communes or provinces, and bearer tokens
+that expire and can be revoked."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from registry import fields as rules
 from registry.access import second_factor
 from registry.access.actors import Actor
 from registry.errors import AuthenticationFailed, InvalidInput
-from registry.models import AdminUnit, AuthToken, User, UserCommune
+from registry.models import AdminUnit, AuthToken, User, UserCommune, UserProvince
 
-ROLES = ("official", "admin")
+ROLES = ("official", "admin", "province")
 MIN_PASSWORD_LENGTH = 10
 WRONG_CREDENTIALS = "wrong username or password"
 _hasher = PasswordHasher()
@@ -57,17 +58,44 @@ def commune_errors(session: Session, role: str, communes: list[str]) -> list[str
     errors = [f"unknown commune codes: {', '.join(unknown)}"] if unknown else []
     if role == "official" and not communes:
         errors.append("an official needs at least one commune")
+    if role == "province" and communes:
+        errors.append("province staff follow provinces: assign provinces, not communes")
+    return errors
+
+
+def province_errors(session: Session, role: str, provinces: list[str]) -> list[str]:
+    """What is wrong with assigning ``provinces`` to a user of ``role`` (empty when fine)."""
+    known = set(
+        session.scalars(
+            select(AdminUnit.code).where(
+                AdminUnit.code.in_(provinces), AdminUnit.level == "province"
+            )
+        )
+    )
+    unknown = [code for code in provinces if code not in known]
+    errors = [f"unknown province codes: {', '.join(unknown)}"] if unknown else []
+    if role == "province" and not provinces:
+        errors.append("province staff need at least one province")
+    if role != "province" and provinces:
+        errors.append(f"only province staff are assigned provinces, not an {role}")
     return errors
 
 
 def create_user(
-    session: Session, username: str, password: str, role: str, communes: Iterable[str]
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    communes: Iterable[str],
+    provinces: Iterable[str] = (),
 ) -> User:
-    """Create an official or admin assigned to ``communes``.
+    """Create an official or admin assigned to ``communes``, or province staff to ``provinces``.
 
-    :raises InvalidInput: for a taken username, a short password, a bad role or commune.
+    :raises InvalidInput: for a taken username, a short password, a bad role, commune or
+        province.
     """
     commune_list = sorted(set(communes))
+    province_list = sorted(set(provinces))
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [f"must be one of {', '.join(ROLES)}"]
@@ -77,12 +105,15 @@ def create_user(
         errors["username"] = ["is already taken"]
     if problems := commune_errors(session, role, commune_list):
         errors["communes"] = problems
+    if problems := province_errors(session, role, province_list):
+        errors["provinces"] = problems
     if errors:
         raise InvalidInput("the user cannot be created", errors)
     user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
     session.add_all(UserCommune(user_id=user.id, commune_code=code) for code in commune_list)
+    session.add_all(UserProvince(user_id=user.id, province_code=code) for code in province_list)
     session.flush()
     return user
 
@@ -138,17 +169,27 @@ def actor_for_token(
     ).one_or_none()
     if row is None or not row.active:
         raise AuthenticationFailed("the token is invalid, expired or revoked")
-    communes = session.scalars(
-        select(UserCommune.commune_code).where(UserCommune.user_id == row.id)
-    )
     return Actor(
         user_id=row.id,
         username=row.username,
         role=row.role,
-        communes=frozenset(communes),
+        communes=_communes_of(session, row.id),
         device_id=device_id,
         request_id=request_id,
+        provinces=_provinces_of(session, row.id, row.role),
     )
+
+
+def _communes_of(session: Session, user_id: int) -> frozenset[str]:
+    query = select(UserCommune.commune_code).where(UserCommune.user_id == user_id)
+    return frozenset(session.scalars(query))
+
+
+def _provinces_of(session: Session, user_id: int, role: str) -> frozenset[str]:
+    if role != "province":  # only province staff have provinces: no query for the others
+        return frozenset()
+    query = select(UserProvince.province_code).where(UserProvince.user_id == user_id)
+    return frozenset(session.scalars(query))
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -184,7 +225,11 @@ def actor_named(session: Session, username: str, *, request_id: str) -> Actor:
             f"no active user {username!r}: create one with `users create`",
             {"username": ["no such active user"]},
         )
-    communes = session.scalars(
-        select(UserCommune.commune_code).where(UserCommune.user_id == user.id)
+    return Actor(
+        user.id,
+        user.username,
+        user.role,
+        _communes_of(session, user.id),
+        request_id=request_id,
+        provinces=_provinces_of(session, user.id, user.role),
     )
-    return Actor(user.id, user.username, user.role, frozenset(communes), request_id=request_id)

@@ -222,10 +222,14 @@ def existing_near(session: Session, checked: Checked, radius_m: float) -> Existi
 
 def check_duplicates(
     checked: Checked, existing: Existing, ok: NDArray[np.bool_], radius_m: float
-) -> None:
-    """Flag rows with an active address of the same house number within ``radius_m``."""
+) -> NDArray[np.intp]:
+    """Flag rows with an active address of the same house number within ``radius_m``.
+
+    Returns the rows that have one but are ``confirm_distinct`` (their addresses are flagged
+    for review, as the API flags such a registration).
+    """
     if radius_m <= 0 or not ok.any():
-        return
+        return np.zeros(0, dtype=np.intp)
     own = np.flatnonzero(ok)
     lon = np.concatenate([existing.lon, np.frombuffer(checked.lon)[own]])
     lat = np.concatenate([existing.lat, np.frombuffer(checked.lat)[own]])
@@ -233,10 +237,13 @@ def check_duplicates(
     confirmed = np.frombuffer(bytes(checked.confirm_distinct), dtype=np.bool_)[own]
     first_own = len(existing.lon)
     later, earlier = _pairs_within(lon, lat, house, radius_m)
-    keep = (later >= first_own) & ~confirmed[np.maximum(later - first_own, 0)]
+    mine = later >= first_own
+    distinct = confirmed[np.maximum(later - first_own, 0)]
+    confirmed_rows = own[np.unique(later[mine & distinct]) - first_own]
+    keep = mine & ~distinct
     later, earlier = later[keep], earlier[keep]
     if not len(later):
-        return
+        return confirmed_rows
     # One message per flagged row, naming the nearest earlier candidate.
     order = np.lexsort((earlier, later))
     later, earlier = later[order], earlier[order]
@@ -254,6 +261,7 @@ def check_duplicates(
             " if this is a different household, set confirm_distinct"
         )
     _fail(checked, ok, own[flagged - first_own], "house_number", "possible-duplicate", reasons)
+    return confirmed_rows
 
 
 #: Grid steps from a point's cell to the cells it is compared with. With the opposite steps

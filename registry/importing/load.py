@@ -401,10 +401,15 @@ class CopySource(io.RawIOBase):
     """A readable file over COPY lines: prefix + spooled line, for the kept rows only."""
 
     def __init__(
-        self, spool: IO[bytes], keep: NDArray[np.bool_], prefixes: bytes, width: int
+        self,
+        spool: IO[bytes],
+        keep: NDArray[np.bool_],
+        prefixes: bytes,
+        width: int,
+        line_filter: LineFilter | None = None,
     ) -> None:
         super().__init__()
-        self._chunks = _lines(spool, keep, prefixes, width, None)
+        self._chunks = _lines(spool, keep, prefixes, width, line_filter)
 
     def readable(self) -> bool:
         """It is."""

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from geo.cells import cell_numbers
 from registry import audit
 from registry.access import Actor
-from registry.dwellings import Rules
+from registry.dwellings import FLAG_CONFIRMED_DISTINCT, Rules
 from registry.errors import InvalidInput
 from registry.importing import indexes as import_indexes
 from registry.importing.batch import (
@@ -151,7 +151,7 @@ def import_households(
         result.rows = checked.seen
         ok = np.ones(len(checked), dtype=bool)
         with clock("batch-rules"):
-            _batch_rules(session, checked, list(communes.values()), ok, rules)
+            distinct = _batch_rules(session, checked, list(communes.values()), ok, rules)
         lock = not options.dry_run and (options.mode == "skip-bad-rows" or not checked.errors)
         with clock("mint"):
             minted = _mint(session, checked, ok, lock=lock)
@@ -160,7 +160,7 @@ def import_households(
             result.imported = int(ok.sum())
             return result
         write_counters(session, minted)
-        batch = _Batch(checked, ok, list(communes), spool, path)
+        batch = _Batch(checked, ok, list(communes), spool, path, distinct)
         _write(session, actor, batch, minted, options, result, clock)
     return result
 
@@ -176,6 +176,8 @@ class _Batch:
     commune_codes: list[str]
     spool: Path
     path: Path
+    #: Rows registered ``confirm_distinct`` next to a possible duplicate (flagged for review).
+    confirmed_distinct: np.ndarray
 
 
 class _Clock:
@@ -207,14 +209,16 @@ def _communes(session: Session) -> dict[str, Commune]:
 
 def _batch_rules(
     session: Session, checked: Checked, communes: list[Commune], ok: np.ndarray, rules: Rules
-) -> None:
+) -> np.ndarray:
+    """Apply the rules of the whole batch; returns the rows confirmed distinct from a neighbour."""
     if not len(checked):
-        return
+        return np.zeros(0, dtype=np.intp)
     check_boundaries(session, checked, communes, ok)
     check_household_ids(session, checked, ok)
-    if ok.any():
-        existing = existing_near(session, checked, rules.duplicate_radius_m)
-        check_duplicates(checked, existing, ok, rules.duplicate_radius_m)
+    if not ok.any():
+        return np.zeros(0, dtype=np.intp)
+    existing = existing_near(session, checked, rules.duplicate_radius_m)
+    return check_duplicates(checked, existing, ok, rules.duplicate_radius_m)
 
 
 def _mint(session: Session, checked: Checked, ok: np.ndarray, *, lock: bool) -> Minted:
@@ -269,8 +273,8 @@ def _write(
         sealing = sealer.submit(
             write_copy_lines, spool / "households", ok, *household_prefix, seal, sealed
         )
-        with clock("copy-addresses"), (spool / "addresses").open("rb") as lines:
-            copy_in(session, "addresses", ADDRESS_COLUMNS, CopySource(lines, ok, *address_prefix))
+        with clock("copy-addresses"):
+            _copy_addresses(session, batch, address_prefix)
         if deferred is not None:
             _rebuild(session, deferred.of("addresses"), result, clock)
         with clock("wait-for-sealing"):
@@ -281,6 +285,33 @@ def _write(
         _rebuild(session, deferred.of("households"), result, clock)
     with clock("audit"):
         _audit(session, actor, batch, ids, result, options)
+
+
+def _copy_addresses(session: Session, batch: _Batch, prefix: tuple[bytes, int]) -> None:
+    """COPY the addresses; those confirmed distinct from a neighbour carry their review flag.
+
+    The flagged rows (rare) go in a COPY of their own, with the ``flag`` column: every row
+    keeps the id and change number drawn for it, and none is written twice.
+    """
+    ok, spool = batch.ok, batch.spool
+    flagged = np.zeros(len(ok), dtype=bool)
+    flagged[batch.confirmed_distinct] = True
+    flagged &= ok
+    if not flagged.any():
+        with (spool / "addresses").open("rb") as lines:
+            copy_in(session, "addresses", ADDRESS_COLUMNS, CopySource(lines, ok, *prefix))
+        return
+    prefixes, width = prefix
+    table = np.frombuffer(prefixes, dtype=np.uint8).reshape(-1, width)
+    marked = flagged[np.flatnonzero(ok)]
+    flag = b"\t" + FLAG_CONFIRMED_DISTINCT.encode() + b"\n"
+    for keep, rows, columns, line_filter in (
+        (ok & ~flagged, ~marked, ADDRESS_COLUMNS, None),
+        (flagged, marked, (*ADDRESS_COLUMNS, "flag"), lambda line: line.rstrip(b"\n") + flag),
+    ):
+        with (spool / "addresses").open("rb") as lines:
+            source = CopySource(lines, keep, table[rows].tobytes(), width, line_filter)
+            copy_in(session, "addresses", columns, source)
 
 
 def _prefixes(

@@ -118,3 +118,42 @@ def test_production_refuses_a_role_that_could_disable_the_audit_trigger(
 def test_production_starts_as_the_app_role(database_url: str) -> None:
     app = create_app({**PRODUCTION, "DATABASE_URL": database_url})
     assert app.config["DATABASE_URL"] == database_url
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE dashboard_counts SET households = households + 1",
+        "INSERT INTO dashboard_registrations (commune_code, day, registrations)"
+        " VALUES ('07210', current_date, 1000)",
+        "DELETE FROM dashboard_activity",
+        "DELETE FROM print_runs",
+    ],
+)
+def test_the_app_role_reads_the_dashboard_counters_but_never_writes_them(
+    connection: Connection, statement: str
+) -> None:
+    """The triggers keep the counters as the owner; the service may only read them."""
+    assert connection.scalar(
+        text("SELECT has_table_privilege(current_user, 'dashboard_counts', 'SELECT')")
+    )
+    savepoint = connection.begin_nested()
+    with pytest.raises(DBAPIError, match="permission denied"):
+        connection.execute(text(statement))
+    savepoint.rollback()
+
+
+def test_the_app_role_s_writes_still_move_the_counters(connection: Connection) -> None:
+    """An insert as the app role runs the counting triggers as the owner (SECURITY DEFINER)."""
+    counted = text(
+        "SELECT coalesce(sum(addresses), 0) FROM dashboard_counts WHERE commune_code = '07210'"
+    )
+    before = connection.scalar(counted)
+    connection.execute(
+        text(
+            "INSERT INTO addresses (code, point, location_source, commune_code, province_code)"
+            " VALUES ('7PH876J6X22J', ST_SetSRID(ST_MakePoint(106.21, 21.28), 4326), 'gps',"
+            " '07210', '24')"
+        )
+    )
+    assert connection.scalar(counted) == before + 1

@@ -14,7 +14,7 @@ from registry import migrate
 from tests.conftest import ROLES, as_role, recreate_database
 
 OWNER = ROLES.owner
-HEAD = "0008_open_data"
+HEAD = "0009_dashboard"
 
 
 @pytest.fixture
@@ -155,6 +155,30 @@ def test_the_open_data_views_come_and_go_with_0008(scratch_url: str) -> None:
     migrate.downgrade(scratch_url, "0007")
     assert _scalars(scratch_url, views) == [0] and _scalars(scratch_url, indexes) == [0]
     assert _scalars(scratch_url, "SELECT count(*) FROM addresses") == [1]
+
+
+def test_the_dashboard_counters_are_filled_from_existing_rows(scratch_url: str) -> None:
+    """0009 counts the addresses already there; a downgrade refuses to drop province staff."""
+    migrate.upgrade(scratch_url, "0007")
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        _insert_address(connection)
+        connection.execute(text("UPDATE addresses SET flag = 'point-far-from-cell'"))
+    engine.dispose()
+    migrate.upgrade(scratch_url)
+    assert _scalars(scratch_url, "SELECT commune_code || ':' || addresses || ':' || flagged"
+                    " FROM dashboard_counts") == ["07210:1:1"]  # fmt: skip
+    engine = create_engine(scratch_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO users (username, password_hash, role) VALUES ('p', 'x', 'province')")
+        )
+    engine.dispose()
+    with pytest.raises(migrate.DowngradeRefused, match="province staff"):
+        migrate.downgrade(scratch_url, "0007")
+    migrate.downgrade(scratch_url, "0007", force=True)
+    assert "dashboard_counts" not in _tables(scratch_url)
+    assert _scalars(scratch_url, "SELECT count(*) FROM users") == [0]
 
 
 def test_a_downgrade_that_would_destroy_the_audit_trail_is_refused(scratch_url: str) -> None:

@@ -15,6 +15,14 @@ from api.v1.schemas.addresses import (
 from api.v1.schemas.admin_units import UnitFeature, UnitOut, UnitPage, UnitQuery
 from api.v1.schemas.auth import Credentials, MeOut, TokenOut
 from api.v1.schemas.codes import BoundsOut, CodeInfo, PointOut
+from api.v1.schemas.dashboard import (
+    CsvQuery,
+    DaysCsvQuery,
+    DaysQuery,
+    MapOut,
+    ProvinceListOut,
+    ProvinceOut,
+)
 from api.v1.schemas.history import (
     AccessEventOut,
     AuditPageOut,
@@ -71,6 +79,9 @@ __all__ = [
     "CodeInfo",
     "CommunePageQuery",
     "Credentials",
+    "CsvQuery",
+    "DaysCsvQuery",
+    "DaysQuery",
     "DissolveIn",
     "EventOut",
     "EventPageOut",
@@ -80,12 +91,15 @@ __all__ = [
     "HouseholdOut",
     "HouseholdPatchIn",
     "LocationIn",
+    "MapOut",
     "MeOut",
     "MoveIn",
     "NearbyPage",
     "PageQuery",
     "PointOut",
     "PrintRunQuery",
+    "ProvinceListOut",
+    "ProvinceOut",
     "QrQuery",
     "RetireIn",
     "ReverseQuery",

@@ -197,7 +197,10 @@ class AddressOut(Schema):
     updated_at = fields.DateTime()
     flag = fields.String(
         allow_none=True,
-        metadata={"description": "Awaiting review, e.g. `point-far-from-cell` after a correction"},
+        metadata={
+            "description": "Awaiting review: `point-far-from-cell` after a correction, or"
+            " `confirmed-distinct` (registered next to a possible duplicate, confirmed distinct)"
+        },
     )
 
     @pre_dump

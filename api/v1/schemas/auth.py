@@ -40,12 +40,25 @@ class CommuneOut(Schema):
     province_name = fields.String(metadata={"example": "Tỉnh Bắc Ninh"})
 
 
+class FollowedProvinceOut(Schema):
+    """A province followed by the caller (province staff)."""
+
+    code = fields.String(metadata={"example": "24"})
+    name = fields.String(metadata={"example": "Tỉnh Bắc Ninh"})
+
+
 class MeOut(Schema):
     """Who the token belongs to, and where they may work (a field app's first question)."""
 
     username = fields.String()
-    role = fields.String(metadata={"example": "official"})
+    role = fields.String(
+        metadata={"example": "official", "enum": ["official", "province", "admin"]}
+    )
     communes = fields.List(
         fields.Nested(CommuneOut),
         metadata={"description": "Assigned communes (administrators: none listed, all allowed)"},
+    )
+    provinces = fields.List(
+        fields.Nested(FollowedProvinceOut),
+        metadata={"description": "Followed provinces: province staff only (the dashboard)"},
     )

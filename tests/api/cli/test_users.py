@@ -8,12 +8,13 @@ import re
 from typing import Any
 
 import pyotp
+import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.access.users import create_user
-from registry.models import AuditEvent, User, UserCommune
+from registry.models import AuditEvent, User, UserCommune, UserProvince
 
 PASSWORD = "correct horse battery"
 
@@ -184,11 +185,11 @@ def test_list_shows_accounts_without_secrets(runner: FlaskCliRunner, db: Session
     result = users(runner, "list")
     assert result.exit_code == 0, result.output
     lines = {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()}
-    header = ["username", "role", "state", "communes", "second factor", "created"]
+    header = ["username", "role", "state", "communes", "provinces", "second factor", "created"]
     assert lines["username"] == header
     assert lines["lan"][1] == "official" and lines["lan"][2].startswith("deactivated 20")
-    assert lines["lan"][3:5] == ["07210,07228", "-"]
-    assert lines["legacy"][1:5] == ["admin", "active", "all", "MISSING"]
+    assert lines["lan"][3:6] == ["07210,07228", "-", "-"]
+    assert lines["legacy"][1:6] == ["admin", "active", "all", "all", "MISSING"]
     hashes = db.scalars(select(User.password_hash))
     assert not any(value in result.output for value in hashes)
 
@@ -200,3 +201,77 @@ def test_creating_an_official_is_audited(runner: FlaskCliRunner, db: Session) ->
     assert "secret" not in result.stdout  # officials have no second factor
     (event,) = audited(db, "lan")
     assert event.after == {"role": "official", "communes": ["07210"], "second_factor": False}
+
+
+def _create_province_staff(runner: FlaskCliRunner, *args: str) -> Any:
+    base = ("create", "--username", "hoa", "--role", "province")
+    return users(runner, *base, *args, "--password-stdin", stdin=f"{PASSWORD}\n")
+
+
+def test_creating_province_staff_is_audited(runner: FlaskCliRunner, db: Session) -> None:
+    result = _create_province_staff(runner, "--provinces", "24")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "created province hoa for provinces: 24\n"
+    followed = db.scalars(
+        select(UserProvince.province_code).join(User).where(User.username == "hoa")
+    )
+    assert list(followed) == ["24"]
+    (event,) = audited(db, "hoa")
+    assert event.after == {
+        "role": "province",
+        "communes": [],
+        "provinces": ["24"],
+        "second_factor": False,
+    }
+    listing = {
+        line.split("\t")[0]: line.split("\t") for line in users(runner, "list").stdout.splitlines()
+    }
+    assert listing["hoa"][1:6] == ["province", "active", "none", "24", "-"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "provinces: province staff need at least one province"),
+        (("--province", "99"), "provinces: unknown province codes: 99"),
+        (("--province", "07210"), "provinces: unknown province codes: 07210"),
+        (
+            ("--province", "24", "--commune", "07210"),
+            "communes: province staff follow provinces: assign provinces, not communes",
+        ),
+    ],
+)
+def test_province_staff_assignments_are_checked(
+    runner: FlaskCliRunner, db: Session, args: tuple[str, ...], message: str
+) -> None:
+    result = _create_province_staff(runner, *args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert db.scalar(select(User.id).where(User.username == "hoa")) is None
+
+
+def test_only_province_staff_follow_provinces(runner: FlaskCliRunner, db: Session) -> None:
+    args = ("create", "--username", "lan", "--role", "official", "--commune", "07210")
+    result = users(runner, *args, "--province", "24", "--password-stdin", stdin=f"{PASSWORD}\n")
+    assert result.exit_code == 1
+    assert "only province staff are assigned provinces" in result.stderr
+    official(db)
+    refused = users(runner, "set-provinces", "--username", "lan", "--province", "24")
+    assert refused.exit_code == 1 and "only province staff" in refused.stderr
+
+
+def test_set_provinces_replaces_them(runner: FlaskCliRunner, db: Session) -> None:
+    assert _create_province_staff(runner, "--province", "24").exit_code == 0
+    result = users(
+        runner, "set-provinces", "--username", "hoa", "--province", "01", "--province", "24"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "hoa follows provinces: 01, 24\n"
+    event = audited(db, "hoa")[-1]
+    assert (event.action, event.before, event.after) == (
+        "user.provinces",
+        {"provinces": ["24"]},
+        {"provinces": ["01", "24"]},
+    )
+    emptied = users(runner, "set-provinces", "--username", "hoa")
+    assert emptied.exit_code == 1 and "at least one province" in emptied.stderr

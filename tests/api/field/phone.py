@@ -7,19 +7,18 @@ import re
 import struct
 import urllib.request
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Geolocation, Page
 
+from tests.support.playwright import CHROMIUM as CHROMIUM  # the field tests import these here
+from tests.support.playwright import PASSWORD as PASSWORD
+from tests.support.playwright import Official as Official
 from tests.support.tools import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "field"
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct horse battery"
 WAIT_MS = 15_000
 #: Inside Phường Bắc Giang (07210), in cells no other test registers in.
 POSITION: Geolocation = {"latitude": 21.29381, "longitude": 106.22372, "accuracy": 6.0}
@@ -45,15 +44,6 @@ def _png(rgb: tuple[int, int, int], size: int = 8) -> bytes:
 
 
 TILE = _png((232, 236, 228))
-
-
-@dataclass(frozen=True, slots=True)
-class Official:
-    """A committed user, their id, and an administrator's authenticator."""
-
-    username: str
-    user_id: int
-    totp: pyotp.TOTP | None = None
 
 
 def phone(

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import qr.plates
 import registry.plates
 from geo.code import AddressCode
 from registry.errors import InvalidInput, NotFound
+from registry.models import PrintRun, User
 from registry.plates import iter_plate_addresses, plan_print_run
 from tests.conftest import Tester
 from tests.support.tools import Decode, Run, retire
@@ -177,3 +179,60 @@ def test_cli_errors_leave_no_file(
     assert result.exit_code == 1
     assert message in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def _runs(db: Session) -> list[tuple[str, int, str, str]]:
+    rows = db.execute(
+        select(PrintRun.commune_code, PrintRun.plates, PrintRun.actor, PrintRun.via)
+        .where(PrintRun.commune_code == COMMUNE)
+        .order_by(PrintRun.id)
+    )
+    return [(row.commune_code, row.plates, row.actor, row.via) for row in rows]
+
+
+def test_a_complete_http_print_run_is_recorded(
+    tester: Tester, client: FlaskClient, db: Session
+) -> None:
+    token = tester.user(communes=(COMMUNE,))
+    _commune_with_houses(tester, token, ["1", "2"])
+    username = db.scalar(select(User.username).order_by(User.id.desc()))
+    response = client.get(f"/v1/admin-units/{COMMUNE}/plates.pdf", headers=tester.auth(token))
+    assert response.status_code == 200 and response.data.endswith(b"%%EOF\n")
+    assert _runs(db) == [(COMMUNE, 2, username, "http")]
+    (at,) = db.scalars(select(PrintRun.at).where(PrintRun.commune_code == COMMUNE))
+    assert at is not None
+
+
+def test_an_interrupted_print_run_is_not_recorded(
+    tester: Tester, client: FlaskClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client goes away after the first page: the stream is closed, nothing is kept."""
+    monkeypatch.setattr(registry.plates, "BATCH_SIZE", 1)
+    monkeypatch.setattr(qr.plates, "PAGES_PER_CHUNK", 1)
+    token = tester.user(communes=(COMMUNE,))
+    _commune_with_houses(tester, token, ["1", "2", "3"])
+    response = client.get(
+        f"/v1/admin-units/{COMMUNE}/plates.pdf?per_page=1",
+        headers=tester.auth(token),
+        buffered=False,
+    )
+    pieces = iter(response.response)
+    first = next(pieces)
+    assert isinstance(first, bytes) and first.startswith(b"%PDF")
+    response.close()  # what a WSGI server does when the client disconnects
+    assert _runs(db) == []
+
+
+def test_a_cli_print_run_is_recorded_after_the_file_is_complete(
+    tester: Tester, runner: FlaskCliRunner, db: Session, tmp_path: Path
+) -> None:
+    _commune_with_houses(tester, tester.user(communes=(COMMUNE,)), list("123"))
+    result = runner.invoke(args=["plates", "--commune", COMMUNE, "-o", str(tmp_path / "p.pdf")])
+    assert result.exit_code == 0, result.output
+    ((commune, plates, actor, via),) = _runs(db)
+    assert (commune, plates, via) == (COMMUNE, 3, "cli") and actor.startswith("operator:")
+    # A run whose file cannot be written records nothing.
+    missing = tmp_path / "no-such-directory" / "p.pdf"
+    failed = runner.invoke(args=["plates", "--commune", COMMUNE, "-o", str(missing)])
+    assert failed.exit_code == 1
+    assert len(_runs(db)) == 1
