@@ -3,17 +3,19 @@
 #
 #   scripts/opendata.sh start [WATCH_PID]
 #   scripts/opendata.sh stop
+#   scripts/opendata.sh serve      (in the foreground, as deploy/systemd/registry-opendata.service)
 #
 # start writes pygeoapi's configuration and OpenAPI document from the registry's settings
 # (`flask opendata config`: DATABASE_READ_URL, OPENDATA_PORT, OPENDATA_URL, OPENDATA_LICENCE),
 # stops a server a previous run left, starts one, waits until its landing page answers and
 # prints `open data: URL/`. With WATCH_PID (make run passes make's own) a watcher stops the
 # server once that process has ended, however it ended (Ctrl-C, SIGTERM, a crash).
-# OPENDATA_STATE_DIR (default var) holds the configuration, the pid files and the log.
+# OPENDATA_STATE_DIR (default: systemd's RUNTIME_DIRECTORY, else var) holds the configuration,
+# the pid files and the log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-STATE="$(realpath -m "${OPENDATA_STATE_DIR:-var}")"
+STATE="$(realpath -m "${OPENDATA_STATE_DIR:-${RUNTIME_DIRECTORY:-var}}")"
 CONFIG="$STATE/pygeoapi.yml"
 OPENAPI="$STATE/pygeoapi-openapi.json"
 PID="$STATE/opendata.pid"
@@ -92,8 +94,23 @@ print(server["bind"]["host"], server["bind"]["port"], server["url"])' "$CONFIG")
     exit 1
 }
 
+# The same server in the foreground (a service manager's child; its log on standard output).
+serve() {
+    local host port
+    mkdir -p "$STATE"
+    $BIN/flask --app wsgi opendata config -o "$CONFIG" --openapi "$OPENAPI" >/dev/null
+    read -r host port < <($BIN/python -c '
+import sys, yaml
+server = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["server"]
+print(server["bind"]["host"], server["bind"]["port"])' "$CONFIG")
+    PYGEOAPI_CONFIG="$CONFIG" PYGEOAPI_OPENAPI="$OPENAPI" exec \
+        $BIN/gunicorn --workers 1 --worker-class gthread --threads 4 --timeout 120 --no-control-socket \
+        --bind "$host:$port" --access-logfile - pygeoapi.flask_app:APP
+}
+
 case "${1:-}" in
     start) start "${2:-}" ;;
     stop) stop ;;
-    *) echo "usage: $0 start [WATCH_PID] | stop" >&2; exit 2 ;;
+    serve) serve ;;
+    *) echo "usage: $0 start [WATCH_PID] | stop | serve" >&2; exit 2 ;;
 esac

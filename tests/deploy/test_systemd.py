@@ -31,7 +31,7 @@ INSTALLED = "/srv/registry"
 SETTINGS = "/etc/registry/registry.env"
 EXAMPLE = ROOT / "deploy" / "registry.env.example"
 SERVE = ROOT / "scripts" / "serve.sh"
-SERVICES = ("registry-api.service", "registry-maintenance.service")
+SERVICES = ("registry-api.service", "registry-maintenance.service", "registry-opendata.service")
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -83,12 +83,22 @@ def test_the_units_are_what_systemd_accepts(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_there_are_the_api_and_the_maintenance_units_only() -> None:
+def test_there_are_the_api_open_data_and_maintenance_units_only() -> None:
     assert sorted(p.name for p in UNITS.iterdir()) == [
         "registry-api.service",
         "registry-maintenance.service",
         "registry-maintenance.timer",
+        "registry-opendata.service",
     ]
+
+
+def test_the_open_data_service_serves_pygeoapi_in_the_foreground_from_its_runtime_dir() -> None:
+    service = unit("registry-opendata.service")["Service"]
+    assert service["ExecStart"] == f"{INSTALLED}/scripts/opendata.sh serve"
+    assert service["RuntimeDirectory"] == "registry-opendata"
+    script = (ROOT / "scripts" / "opendata.sh").read_text()
+    serve = script.split("serve() {", 1)[1].split("\n}\n", 1)[0]
+    assert "exec" in serve and "pygeoapi.flask_app:APP" in serve and "&" not in serve
 
 
 def test_the_api_runs_serve_sh_and_outlasts_its_kill_timeout() -> None:
