@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from sqlalchemy import text
 
 from tests.faults.support import (
     IN_PROGRESS,
@@ -26,6 +25,7 @@ from tests.faults.support import (
     pg_stop_immediate,
     running_stack,
     serves_normally,
+    stored,
     until,
 )
 
@@ -91,28 +91,15 @@ def test_postgres_restarts_lose_nothing_and_recover(stack: Stack) -> None:
     assert all(s is not None and s < RECOVERY_SECONDS for s in recovery.values()), recovery
     assert traffic.by_status().get(201, 0) >= len(traffic.acknowledged)
 
-    with stack.session() as session:
-        stored = {
-            (str(row.id), row.code)
-            for row in session.execute(
-                text(
-                    "SELECT h.id, a.code FROM households h JOIN addresses a ON a.id = h.address_id"
-                )
-            )
-        }
-        twice = session.execute(
-            text("SELECT code, unit FROM addresses GROUP BY code, unit HAVING count(*) > 1")
-        ).all()
-        stored_numbers = set(session.scalars(text("SELECT house_number FROM addresses")))
-        dwellings_twice = session.execute(
-            text("SELECT house_number FROM addresses GROUP BY house_number HAVING count(*) > 1")
-        ).all()
+    found = stored(stack)
     acknowledged = set(traffic.acknowledged.values())
-    assert acknowledged - stored == set(), "acknowledged registrations lost"
-    assert twice == []
-    assert dwellings_twice == [], "a retried registration was stored twice"
-    assert len(stored) == len(acknowledged), "registrations stored that nobody acknowledged"
-    assert not {number for number, _ in traffic.pending.values()} & stored_numbers
+    assert acknowledged - found.households == set(), "acknowledged registrations lost"
+    assert found.codes_twice == []
+    assert found.numbers_twice == [], "a retried registration was stored twice"
+    assert len(found.households) == len(acknowledged), (
+        "registrations stored that nobody acknowledged"
+    )
+    assert not {number for number, _ in traffic.pending.values()} & found.house_numbers
     assert sorted(stack.server.worker_pids()) == workers, "a worker restarted"
 
 
