@@ -43,6 +43,7 @@ from api.hot.images import QR_CACHE_CONTROL, QR_PNG_SUFFIX, render_etag
 from api.hot.inputs import lookup_code, plain_headers, qr_scale, reverse_query
 from geo import GeoError, Point
 from qr import QRError, qr_png, scan_url
+from registry import AddressView
 from registry.access import ApiClientView, authenticate
 from registry.errors import RegistryError
 from registry.lookups import read
@@ -123,26 +124,23 @@ class LeanPaths:
         return None
 
     def _lookup(self, environ: WSGIEnvironment, text: str) -> Reply | None:
-        if environ.get("QUERY_STRING") or not plain_headers(environ):
+        if environ.get("QUERY_STRING"):
             return None
-        code = lookup_code(text)
-        if code is None:
+        found = self._public_view(environ, text, self._scope)
+        if found is None:
             return None
-        source = source_of(self.app)
-        view = read(read_bind_of(self.app, source), lambda lookup: lookup.get(code))
-        address = client_of(environ.get("REMOTE_ADDR", ""))
-        granted = self._grant(self._public_limits(address, self._scope))
-        if granted is None:
-            return None
+        view, source, granted = found
         tagged = [("ETag", etag(view.version)), *read_from(self.app, source)]
         if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(str(view.version)):
             return NOT_MODIFIED, [*tagged, *self._common(environ, granted)], b""
         body = encode(public_body(view, self._base_url()))
         return OK, [*_entity(body), *tagged, *self._common(environ, granted)], body
 
-    def _qr_png(self, environ: WSGIEnvironment, text: str) -> Reply | None:
-        scale = qr_scale(environ.get("QUERY_STRING", ""))
-        if scale is None or not plain_headers(environ):
+    def _public_view(
+        self, environ: WSGIEnvironment, text: str, scope: str
+    ) -> tuple[AddressView, str, Granted] | None:
+        """The address of a public GET, its source and a unit of ``scope``'s public limit."""
+        if not plain_headers(environ):
             return None
         code = lookup_code(text)
         if code is None:
@@ -150,9 +148,17 @@ class LeanPaths:
         source = source_of(self.app)
         view = read(read_bind_of(self.app, source), lambda lookup: lookup.get(code))
         address = client_of(environ.get("REMOTE_ADDR", ""))
-        granted = self._grant(self._public_limits(address, self._qr_scope))
-        if granted is None:
+        granted = self._grant(self._public_limits(address, scope))
+        return None if granted is None else (view, source, granted)
+
+    def _qr_png(self, environ: WSGIEnvironment, text: str) -> Reply | None:
+        scale = qr_scale(environ.get("QUERY_STRING", ""))
+        if scale is None:
             return None
+        found = self._public_view(environ, text, self._qr_scope)
+        if found is None:
+            return None
+        view, source, granted = found
         payload = scan_url(self._base_url(), view.code.canonical)
         tag = render_etag("png", payload, str(scale))
         caching = [("ETag", f'"{tag}"'), ("Cache-Control", QR_CACHE_CONTROL)]
